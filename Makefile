@@ -1,0 +1,31 @@
+# One entry point: `make demo`, `make test`, `make lint`, `make bench`, `make docs`.
+# Every target installs what it needs into .venv first (once; again only when
+# pyproject.toml or requirements.lock change).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint bench docs clean
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/python orchestrate.py --ds 2019-08-01
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project
+
+docs: $(INSTALLED)
+	$(BIN)/python orchestrate.py docs --ds 2019-08-01
+
+clean:
+	rm -rf .data/dlt .data/dbt

@@ -1,0 +1,142 @@
+"""Settings read from the environment, under the old Airflow project's names.
+
+Everything a run needs is resolved here once, validated, and handed on as a frozen
+object, so a bad value fails before anything touches the database. Secrets are
+wrapped so that printing, logging or raising with a settings object never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from extract.errors import UsageError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / ".data"
+
+
+def work_dir() -> Path:
+    """Scratch space for dlt and dbt (load packages, manifests, logs); DATAFLOW_WORK_DIR overrides."""
+    return Path(os.environ.get("DATAFLOW_WORK_DIR") or DATA_DIR)
+
+
+DEFAULT_ALGORITHM = "sha256"
+DEFAULT_FINANCIAL_YEAR_FIRST_MONTH_DAY = "04-01"
+DEFAULT_CONCURRENCY = 2
+DEFAULT_REQUEST_TIMEOUT = 60.0
+SUPPORTED_ALGORITHMS = ("sha256", "sha1")
+
+
+class Secret:
+    """A string that never shows its value in repr/str, so it cannot leak into logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    datahub_base_url: str | None
+    hawk_id: str | None
+    hawk_key: Secret | None
+    hawk_algorithm: str
+    financial_year_first_month_day: str
+    concurrency: int
+    database_url: Secret | None
+    request_timeout: float
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise UsageError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise UsageError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def validate_month_day(raw: str) -> str:
+    """Check an MM-DD financial-year start; 02-29 is refused because most years lack it."""
+    match = re.fullmatch(r"(\d{2})-(\d{2})", raw)
+    days_in_month = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not match:
+        raise UsageError(f"FINANCIAL_YEAR_FIRST_MONTH_DAY must be MM-DD, got {raw!r}")
+    month, day = int(match[1]), int(match[2])
+    if not (1 <= month <= 12 and 1 <= day <= days_in_month[month - 1]):
+        raise UsageError(f"FINANCIAL_YEAR_FIRST_MONTH_DAY is not a day of every year: {raw!r}")
+    return raw
+
+
+def validate_base_url(raw: str) -> str:
+    """Accept only an absolute http(s) URL; the dataset paths are appended to it."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError("DATAHUB_BASE_URL must be an http(s) URL such as https://datahub.example")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise UsageError("DATAHUB_BASE_URL has an invalid port") from None
+    return raw.rstrip("/")
+
+
+def from_environment(env: dict[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise UsageError with a one-line reason."""
+    env = dict(os.environ if env is None else env)
+    base_url = env.get("DATAHUB_BASE_URL") or None
+    hawk_id = env.get("HAWK_ID") or None
+    hawk_key = env.get("HAWK_KEY") or None
+    if base_url is not None:
+        base_url = validate_base_url(base_url)
+        if not hawk_id or not hawk_key:
+            missing = " and ".join(n for n, v in (("HAWK_ID", hawk_id), ("HAWK_KEY", hawk_key)) if not v)
+            raise UsageError(f"{missing} must be set when DATAHUB_BASE_URL is set")
+    algorithm = env.get("HAWK_ALGORITHM") or DEFAULT_ALGORITHM
+    if algorithm not in SUPPORTED_ALGORITHMS:
+        raise UsageError(f"HAWK_ALGORITHM must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None and urlsplit(database_url).scheme not in ("postgresql", "postgres"):
+        raise UsageError("DATABASE_URL must start with postgresql://")
+    return Settings(
+        datahub_base_url=base_url,
+        hawk_id=hawk_id,
+        hawk_key=Secret(hawk_key) if hawk_key else None,
+        hawk_algorithm=algorithm,
+        financial_year_first_month_day=validate_month_day(
+            env.get("FINANCIAL_YEAR_FIRST_MONTH_DAY") or DEFAULT_FINANCIAL_YEAR_FIRST_MONTH_DAY
+        ),
+        concurrency=_positive_int(
+            "INGEST_TASK_CONCURRENCY", env.get("INGEST_TASK_CONCURRENCY") or str(DEFAULT_CONCURRENCY)
+        ),
+        database_url=Secret(database_url) if database_url else None,
+        request_timeout=_positive_float(
+            "DATAHUB_REQUEST_TIMEOUT", env.get("DATAHUB_REQUEST_TIMEOUT") or str(DEFAULT_REQUEST_TIMEOUT)
+        ),
+    )

@@ -1,0 +1,115 @@
+"""The Data Hub dlt source: one resource per dataset API, named as its raw table.
+
+The datasets are read from the dbt source file (`settings.SOURCES_YML`): each raw
+table there names its endpoint (`meta.endpoint`) and its columns with their raw
+types. Declaring every column matters: dlt does not create a column that is null in
+every row unless it is declared, and declared text columns stop dlt from guessing
+types (a timestamp stays the exact string Data Hub sent; dbt casts it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+import dlt
+import yaml
+from dlt.extract.resource import DltResource
+
+from extract.config import Secret
+from extract.errors import UsageError
+from extract.sources.datahub.client import HawkClient, iter_pages
+from extract.sources.datahub.settings import RAW_TYPES, SOURCE_NAME, SOURCES_YML
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One Data Hub dataset API and the raw table it lands in."""
+
+    name: str
+    endpoint: str
+    columns: dict[str, str]  # source field -> dlt data type
+
+
+@dataclass
+class FetchStats:
+    """Pages and records fetched per dataset; written from the extract threads."""
+
+    pages: dict[str, int] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
+    _lock: Lock = field(default_factory=Lock, repr=False)
+
+    def add_page(self, dataset: str, records: int) -> None:
+        with self._lock:
+            self.pages[dataset] = self.pages.get(dataset, 0) + 1
+            self.records[dataset] = self.records.get(dataset, 0) + records
+
+
+def load_datasets() -> dict[str, Dataset]:
+    """Read the raw table declarations from the dbt source file."""
+    with SOURCES_YML.open(encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    (source,) = [s for s in document["sources"] if s["name"] == SOURCE_NAME]
+    datasets = {}
+    for table in source["tables"]:
+        columns = {}
+        for column in table["columns"]:
+            raw_type = column["data_type"]
+            if raw_type not in RAW_TYPES:
+                raise ValueError(f"{table['name']}.{column['name']}: unsupported raw type {raw_type}")
+            columns[column["name"]] = RAW_TYPES[raw_type]
+        datasets[table["name"]] = Dataset(table["name"], table["meta"]["endpoint"], columns)
+    return datasets
+
+
+def select_datasets(names: Iterable[str] | None) -> list[Dataset]:
+    """The datasets to fetch, in declaration order; unknown names are a usage error."""
+    known = load_datasets()
+    if names is None:
+        return list(known.values())
+    wanted = list(dict.fromkeys(names))
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise UsageError(f"unknown dataset {unknown[0]!r}; known: {', '.join(known)}")
+    return [known[name] for name in wanted]
+
+
+def _fetch(client: HawkClient, url: str, name: str, stats: FetchStats) -> Iterator[list[dict[str, Any]]]:
+    for page in iter_pages(client.session, url):
+        stats.add_page(name, len(page))
+        if page:
+            yield page
+
+
+def dataset_resource(
+    dataset: Dataset, client: HawkClient, base_url: str, stats: FetchStats
+) -> DltResource:
+    """A replace-disposition resource fetching every page of one dataset."""
+    columns = {
+        column: {"data_type": data_type, "nullable": True}
+        for column, data_type in dataset.columns.items()
+    }
+    return dlt.resource(
+        _fetch(client, base_url + dataset.endpoint, dataset.name, stats),
+        name=dataset.name,
+        write_disposition="replace",
+        columns=columns,
+        parallelized=True,
+    )
+
+
+@dlt.source(name=SOURCE_NAME, max_table_nesting=0)
+def datahub(
+    base_url: str,
+    hawk_id: str,
+    hawk_key: Secret,
+    algorithm: str,
+    timeout: float,
+    datasets: list[Dataset],
+    stats: FetchStats,
+) -> list[DltResource]:
+    """All selected datasets; fetched concurrently, nested values kept in their row."""
+    client = HawkClient(hawk_id, hawk_key, algorithm, timeout=timeout)
+    return [dataset_resource(d, client, base_url, stats) for d in datasets]

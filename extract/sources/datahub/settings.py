@@ -1,0 +1,25 @@
+"""Constants of the Data Hub source.
+
+The datasets themselves (endpoint, raw columns) are declared once, in the dbt source
+file below, so that endpoint -> resource -> raw table -> dbt source -> dataset model
+share one name and one list of fields.
+"""
+
+from pathlib import Path
+
+from extract.config import PROJECT_ROOT
+
+SOURCE_NAME = "datahub"
+RAW_SCHEMA = "raw"
+SOURCES_YML: Path = PROJECT_ROOT / "dbt_project" / "models" / "datasets" / "_datahub__sources.yml"
+
+# dbt source column data_type -> dlt data type for the raw table. Raw keeps what the
+# API sent: timestamps, dates and decimals stay text (cast exactly in dbt), lists stay
+# JSON in their row.
+RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint", "jsonb": "json"}
+
+# HTTP behaviour.
+MAX_CONNECTIONS = 8
+MAX_ATTEMPTS = 5
+RETRY_BACKOFF_FACTOR = 1.0
+MAX_RETRY_DELAY = 30.0

@@ -1,0 +1,120 @@
+"""data-flow: Data Hub datasets -> PostgreSQL warehouse -> monthly report views.
+
+    python orchestrate.py --ds 2019-08-01     extract, build datasets and views for ds
+    python orchestrate.py docs                 write the dbt docs site (lineage)
+
+Configuration comes from the environment (see .env.example). Failures end with one
+line on stderr and a non-zero exit: 2 for usage errors, 1 for a run that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+
+from extract import config, database, redact
+from extract.errors import UsageError
+from extract.failures import describe
+
+EPILOG = "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, " \
+    "FINANCIAL_YEAR_FIRST_MONTH_DAY, INGEST_TASK_CONCURRENCY, DATAHUB_REQUEST_TIMEOUT."
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but usage errors are our one-line UsageError (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def parse_ds(text: str | None, today: dt.date | None = None) -> dt.date:
+    """The run's ds; by default the latest completed month, as Airflow would schedule it."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    if text is None:
+        last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+        return last_month_end.replace(day=1)
+    try:
+        ds = dt.date.fromisoformat(text)
+        if len(text) != 10:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--ds must be a date YYYY-MM-DD, got {text!r}") from None
+    if ds > today:
+        raise UsageError(f"--ds {text} is in the future")
+    return ds
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="orchestrate.py", description=__doc__.splitlines()[0], epilog=EPILOG)
+    parser.add_argument("command", nargs="?", choices=["run", "docs"], default="run")
+    parser.add_argument("--ds", help="logical date YYYY-MM-DD (default: the latest completed month)")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks of failures")
+    return parser
+
+
+def run(ds: dt.date, settings: config.Settings) -> int:
+    """Extract every dataset, then dbt build; print the summary."""
+    from extract import transform
+    from extract.local_datahub import datahub_endpoint
+    from extract.pipeline import run_extract
+    from extract.sources.datahub import select_datasets
+
+    started = time.perf_counter()
+    datasets = select_datasets(None)
+    target = database.resolve(settings.database_url)
+    target.connect().close()
+    with datahub_endpoint(settings) as endpoint:
+        redact.register(endpoint.hawk_key.reveal())
+        source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
+        print(f"data-flow ds={ds.isoformat()}: {source} -> {target.description}", flush=True)
+        extracted = run_extract(settings, endpoint, target, datasets)
+    for name, rows in extracted.rows.items():
+        print(f"  extract  {name:<30} {rows:>9,} rows {extracted.pages.get(name, 0):>6,} pages")
+    dbt_started = time.perf_counter()
+    built = transform.build(ds.isoformat(), target, settings)
+    dbt_seconds = time.perf_counter() - dbt_started
+    print(f"  datasets {', '.join(built.models)} ({built.tests_passed} tests passed)")
+    for view in built.views:
+        print(f"  view     {view}")
+    phases = ", ".join(f"{k} {v:.1f}" for k, v in extracted.seconds.items())
+    print(f"done in {time.perf_counter() - started:.1f} s ({phases}, dbt {dbt_seconds:.1f})")
+    return 0
+
+
+def docs(ds: dt.date, settings: config.Settings) -> int:
+    """Generate the dbt docs site, raw sources included, as one static HTML file."""
+    from extract import transform
+
+    target = database.resolve(settings.database_url)
+    target.connect().close()
+    transform.invoke(["docs", "generate", "--static"], ds.isoformat(), target, settings)
+    path = config.work_dir() / "dbt" / "target" / "static_index.html"
+    print(f"dbt docs written to {path} (open it in a browser)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    verbose = "--verbose" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        settings = config.from_environment()
+        redact.register_settings(settings)
+        ds = parse_ds(args.ds)
+        return docs(ds, settings) if args.command == "docs" else run(ds, settings)
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was published", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line
+        if verbose:
+            import traceback
+
+            print(redact.text(traceback.format_exc()), file=sys.stderr)
+        message, code = describe(exc)
+        print(f"error: {redact.text(message)}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""What the warehouse must hold, computed in plain Python from the stand-in's records.
+
+Nothing here uses the project's code: the mappings come from the old system's
+field_mappings.json (a copy in tests/fixtures), conversions are written out by hand,
+and the view filters are re-derived from their definitions in the issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from standin.data import records
+
+MAPPINGS = json.loads((Path(__file__).parent / "fixtures" / "field_mappings.json").read_text())
+UTC = dt.UTC
+
+# PostgreSQL's array_out quotes an element that is empty, is NULL (any case), or holds
+# a brace, quote, comma, backslash or white space.
+_ARRAY_SPECIAL = set('{}",\\ \t\n\r\v\f')
+
+
+def pg_array_text(items: list[Any]) -> str:
+    def element(item: Any) -> str:
+        if item is None:
+            return "NULL"
+        text = str(item)
+        if text == "" or text.upper() == "NULL" or any(ch in _ARRAY_SPECIAL for ch in text):
+            return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return text
+
+    return "{" + ",".join(element(item) for item in items) + "}"
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def convert(value: Any, target_type: str) -> Any:
+    """The value the old mapping puts in the target column, without the falsy bug."""
+    if value is None:
+        return None
+    base = target_type.replace(" NOT NULL", "")
+    if isinstance(value, list):
+        return pg_array_text(value)
+    if base == "boolean":
+        return bool(value)
+    if base == "integer":
+        return int(value)
+    if base == "decimal":
+        return Decimal(str(value))
+    if base == "timestamp with time zone":
+        return parse_timestamp(value)
+    if base == "date":
+        return dt.date.fromisoformat(value[:10])
+    return value if isinstance(value, str) else str(value)
+
+
+def dataset_rows(dataset: str, count: int, seed: int = 0) -> list[dict[str, Any]]:
+    fields = MAPPINGS[dataset]["fields"]
+    return [
+        {column: convert(record.get(source), target_type) for source, column, target_type in fields}
+        for record in records(dataset, count, seed=seed)
+    ]
+
+
+def columns(dataset: str) -> list[tuple[str, str]]:
+    """(column, declared type) in mapping order."""
+    return [(column, t.replace(" NOT NULL", "")) for _, column, t in MAPPINGS[dataset]["fields"]]
+
+
+# ---------------------------------------------------------------- periods
+
+def month_bounds(ds: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime(ds.year, ds.month, 1, tzinfo=UTC)
+    end = dt.datetime(ds.year + ds.month // 12, ds.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def month_end(ds: dt.date) -> dt.date:
+    return (month_bounds(ds)[1] - dt.timedelta(days=1)).date()
+
+
+def financial_year_start(ds: dt.date, month_day: str = "04-01") -> dt.date:
+    month, day = (int(part) for part in month_day.split("-"))
+    start = dt.date(ds.year, month, day)
+    return start if ds > start else dt.date(ds.year - 1, month, day)
+
+
+def in_month(value: dt.datetime | None, ds: dt.date) -> bool:
+    start, end = month_bounds(ds)
+    return value is not None and start <= value < end
+
+
+def pounds(pence: int | None) -> Decimal | None:
+    return None if pence is None else Decimal(pence) / 100
+
+
+def view_rows(
+    view: str, data: dict[str, list[dict[str, Any]]], ds: dt.date, fy_month_day: str = "04-01"
+) -> list[tuple]:
+    """The exact rows (as tuples, in the view's column order) a period view must return."""
+    omis = data["omis_dataset"]
+    completed = [r for r in omis if r["order_status"] == "complete" and in_month(r["completion_date"], ds)]
+    if view == "completed_omis_orders":
+        return [
+            (r["company_name"], r["dit_team"], pounds(r["subtotal"]), r["uk_region"], r["market"],
+             r["sector"], r["services"], r["delivery_date"], r["payment_received_date"],
+             r["completion_date"])
+            for r in completed
+        ]
+    if view == "cancelled_omis_orders":
+        fy_start = dt.datetime.combine(financial_year_start(ds, fy_month_day), dt.time(), tzinfo=UTC)
+        return [
+            (r["omis_order_reference"], r["company_name"], pounds(r["net_price"]), r["dit_team"],
+             r["market"], r["sector"], r["created_date"], r["cancelled_date"], r["cancellation_reason"])
+            for r in omis
+            if r["order_status"] == "cancelled"
+            and r["cancelled_date"] is not None
+            and r["cancelled_date"] >= fy_start
+        ]
+    if view == "omis_client_survey":
+        keys = [
+            "company_name", "contact_first_name", "contact_last_name", "contact_email",
+            "company_trading_address_line_1", "company_trading_address_line_2",
+            "company_trading_address_town", "company_trading_address_county",
+            "company_trading_address_postcode", "company_registered_address_1",
+            "company_registered_address_2", "company_registered_address_town",
+            "company_registered_address_county", "company_registered_address_country",
+            "company_registered_address_postcode",
+        ]
+        return [tuple(r[k] for k in keys) for r in completed]
+    if view == "investment_projects":
+        names = [c for c, _ in columns("investment_projects_dataset")]
+        return [
+            tuple(r[n] for n in names)
+            for r in data["investment_projects_dataset"]
+            if in_month(r["created_on"], ds)
+        ]
+    raise KeyError(view)
+
+
+VIEW_COLUMNS = {
+    "completed_omis_orders": [
+        "Company Name", "DIT Team", "Subtotal", "UK Region", "Market", "Sector", "Services",
+        "Delivery Date", "Payment Received Date", "Completion Date",
+    ],
+    "cancelled_omis_orders": [
+        "OMIS Order Reference", "Company Name", "Net Price", "DIT Team", "Market", "Sector",
+        "Created Date", "Cancelled Date", "Cancellation Reason",
+    ],
+    "omis_client_survey": [
+        "Company Name", "Contact First Name", "Contact Last Name", "Contact Email",
+        "Company Trading Address Line 1", "Company Trading Address Line 2",
+        "Company Trading Address Town", "Company Trading Address County",
+        "Company Trading Address Postcode", "Company Registered Address 1",
+        "Company Registered Address 2", "Company Registered Address Town",
+        "Company Registered Address County", "Company Registered Address Country",
+        "Company Registered Address Postcode",
+    ],
+}
