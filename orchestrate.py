@@ -80,6 +80,8 @@ def run(ds: dt.date, settings: config.Settings) -> int:
         print(f"  view     {view}")
     phases = ", ".join(f"{k} {v:.1f}" for k, v in extracted.seconds.items())
     print(f"done in {time.perf_counter() - started:.1f} s ({phases}, dbt {dbt_seconds:.1f})")
+    if not settings.database_url:
+        print(f"query it: psql '{target.dsn(with_password=False)}'")
     return 0
 
 

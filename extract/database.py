@@ -32,14 +32,15 @@ class Target:
     dbname: str
     description: str
 
-    def dsn(self) -> str:
-        """A libpq URL with the password, for dlt only; never print it.
+    def dsn(self, with_password: bool = True) -> str:
+        """A libpq URL; with the password it is for dlt only and never printed.
 
         dlt insists on a password; a server that trusts the connection (the embedded
         one) ignores the placeholder sent when there is none.
         """
-        password = self.password.reveal() or "unused"
-        auth = quote(self.user, safe="") + ":" + quote(password, safe="")
+        auth = quote(self.user, safe="")
+        if with_password:
+            auth += ":" + quote(self.password.reveal() or "unused", safe="")
         host_query = ""
         host = self.host
         if host.startswith("/"):

@@ -10,7 +10,6 @@ import os
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import ROOT
 
 # (macro call, expected rendering)

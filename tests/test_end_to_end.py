@@ -13,10 +13,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import expected
 import psycopg2
 import pytest
-
-import expected
 from conftest import HAWK_ID, ROOT
 
 COUNTS = {"omis_dataset": 420, "investment_projects_dataset": 260, "contacts": 310}

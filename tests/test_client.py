@@ -1,0 +1,133 @@
+"""The Data Hub client against the real stand-in over real HTTP: signing, verification,
+pagination. The stand-in shares no Hawk or pagination code with the client.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from conftest import HAWK_ID
+
+from extract.config import Secret
+from extract.sources.datahub.client import HawkClient, PageFormatError, iter_pages
+from extract.sources.datahub.hawk import ResponseSignatureError
+from standin.data import records
+from standin.faults import Fault
+
+
+def client(key: str, timeout: float = 10.0) -> HawkClient:
+    return HawkClient(HAWK_ID, Secret(key), "sha256", timeout=timeout)
+
+
+def fetch_all(key: str, url: str) -> list[dict]:
+    return [row for page in iter_pages(client(key).session, url) for row in page]
+
+
+def test_follows_next_to_the_end_and_gets_every_record_once(make_standin, hawk_key):
+    standin = make_standin(counts={"omis_dataset": 95, "investment_projects_dataset": 1, "contacts": 1},
+                           page_size=10)
+    got = fetch_all(hawk_key, standin.url("omis_dataset"))
+    assert got == list(records("omis_dataset", 95))
+    log = [e for e in standin.requests_log if "omis" in e["path"]]
+    assert len(log) == 10 and all(e["status"] == 200 for e in log)
+    # The cursor went on the wire percent-encoded, as the server wrote it in `next`.
+    cursors = [e["query"] for e in log if e["query"]]
+    assert cursors and all("%3D" in q for q in cursors)
+    assert len({e["nonce"] for e in log}) == len(log), "every request carries its own nonce"
+
+
+def test_empty_dataset_is_one_empty_page(make_standin, hawk_key):
+    standin = make_standin(counts={"omis_dataset": 0, "investment_projects_dataset": 1, "contacts": 1})
+    assert fetch_all(hawk_key, standin.url("omis_dataset")) == []
+
+
+def test_wrong_key_is_refused_without_retrying(make_standin, hawk_key):
+    standin = make_standin(records=30)
+    with pytest.raises(requests.HTTPError) as raised:
+        fetch_all("not-the-key", standin.url("contacts"))
+    assert raised.value.response.status_code == 401
+    assert len(standin.requests_log) == 1
+
+
+def test_retried_request_is_signed_afresh(make_standin, hawk_key):
+    standin = make_standin(records=60, page_size=5,
+                           faults=[Fault("contacts", "500", page=2, times=1)])
+    got = fetch_all(hawk_key, standin.url("contacts"))
+    assert len(got) == 24
+    page_two = [e for e in standin.requests_log if e["page"] == 2]
+    assert [e["status"] for e in page_two] == [500, 200]
+    assert page_two[0]["nonce"] != page_two[1]["nonce"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [("forged_signature", ResponseSignatureError), ("no_results", PageFormatError),
+     ("truncated_json", (PageFormatError, ResponseSignatureError))],
+)
+def test_bad_pages_fail(make_standin, hawk_key, mode, error):
+    standin = make_standin(records=60, page_size=5, faults=[Fault("omis_dataset", mode, page=2)])
+    with pytest.raises(error):
+        fetch_all(hawk_key, standin.url("omis_dataset"))
+
+
+# ---------------------------------------------------------------- tampering in transit
+
+class _Tamper(BaseHTTPRequestHandler):
+    """A man in the middle: forwards to the stand-in, then alters the answer."""
+
+    upstream = ""
+    mode = "body"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        answer = requests.get(self.upstream + self.path,
+                              headers={"Authorization": self.headers["Authorization"],
+                                       "Host": self.headers["Host"]}, timeout=10)
+        body = answer.content
+        headers = {k: v for k, v in answer.headers.items()
+                   if k.lower() in ("content-type", "server-authorization")}
+        if self.mode == "body":
+            body = body.replace(b'"results": [', b'"results": [ ', 1) if b'"results": [' in body \
+                else body.replace(b'"results":[', b'"results": [', 1)
+        elif self.mode == "strip":
+            headers.pop("Server-Authorization", None)
+        self.send_response(answer.status_code)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def tamper(make_standin) -> Iterator:
+    servers = []
+
+    def start(mode: str) -> str:
+        standin = make_standin(records=30)
+        handler = type("Handler", (_Tamper,), {"upstream": standin.base_url, "mode": mode})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        host, port = server.server_address
+        # The Host header is what both sides sign: keep the stand-in's.
+        return f"http://{host}:{port}" + standin.url("contacts")[len(standin.base_url):], standin
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["body", "strip"])
+def test_altered_response_fails_verification(tamper, hawk_key, mode):
+    url, standin = tamper(mode)
+    with pytest.raises((ResponseSignatureError, requests.HTTPError)) as raised:
+        fetch_all(hawk_key, url)
+    assert isinstance(raised.value, ResponseSignatureError), raised.value
+    assert hawk_key not in str(raised.value)

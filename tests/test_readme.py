@@ -1,0 +1,44 @@
+"""The README's commands are the ones that work: quickstart, CI and Makefile agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def quickstart_commands() -> list[str]:
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def make_recipe(target: str) -> list[str]:
+    dry = subprocess.run(["make", "-n", "-W", "pyproject.toml", target], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return dry.stdout.splitlines()
+
+
+def test_quickstart_is_two_make_commands():
+    assert quickstart_commands() == ["make demo", "make test"]
+
+
+def test_demo_runs_the_main_job_for_the_documented_ds():
+    assert ".venv/bin/python orchestrate.py --ds 2019-08-01" in make_recipe("demo")
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text().splitlines()
+    assert ".venv/bin/python -m pytest" in make_recipe("test")
+    assert "`.venv/bin/python -m pytest`" in README
+
+
+def test_every_env_variable_is_documented():
+    example = (ROOT / ".env.example").read_text()
+    for name in ["DATAHUB_BASE_URL", "HAWK_ID", "HAWK_KEY", "HAWK_ALGORITHM", "DATABASE_URL",
+                 "FINANCIAL_YEAR_FIRST_MONTH_DAY", "INGEST_TASK_CONCURRENCY", "DATAHUB_REQUEST_TIMEOUT"]:
+        assert f"\n{name}=" in example, name
+        assert f"`{name}`" in README, name
