@@ -9,6 +9,7 @@ request's, which is exactly what goes on the wire (requests re-quotes URLs).
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from typing import Any
@@ -73,7 +74,9 @@ def verify_response(sender: mohawk.Sender, response: Response) -> None:
     try:
         sender.accept_response(
             header,
-            content=response.content,
+            # A file object is hashed in blocks; given bytes, mohawk also formats the
+            # whole body into a debug message (measured ~75 ms for a 300 KB page).
+            content=io.BytesIO(response.content),
             content_type=response.headers.get("Content-Type", ""),
         )
     except mohawk.exc.HawkFail as exc:

@@ -1,0 +1,132 @@
+"""Run the Data Hub stand-in from the command line.
+
+    HAWK_ID=... HAWK_KEY=... python -m standin --port 0 --records 100000
+
+Prints exactly one line, ``standin listening on http://HOST:PORT``, once the
+socket accepts connections (so a parent started with ``--port 0`` can read the
+port), then serves until SIGTERM or SIGINT. Credentials come only from the
+environment so they never appear in process listings; the key is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from standin.data import DATASET_PATHS
+from standin.faults import MODES, Fault
+from standin.server import StandIn
+
+
+def _count(text: str) -> tuple[str, int]:
+    dataset, sep, number = text.partition("=")
+    if not sep or dataset not in DATASET_PATHS:
+        raise argparse.ArgumentTypeError(f"expected DATASET=N with DATASET in {sorted(DATASET_PATHS)}")
+    try:
+        value = int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {number!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("counts must be >= 0")
+    return dataset, value
+
+
+def _fault(text: str) -> Fault:
+    parts = text.split(":")
+    if not 2 <= len(parts) <= 4:
+        raise argparse.ArgumentTypeError("expected DATASET:MODE[:PAGE[:TIMES]]")
+    try:
+        page = int(parts[2]) if len(parts) > 2 else 1
+        times = int(parts[3]) if len(parts) > 3 else None
+        return Fault(parts[0], parts[1], page=page, times=times)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m standin",
+        description="Local stand-in for the Data Hub dataset API (Hawk auth, cursor pagination). "
+        "Reads HAWK_ID, HAWK_KEY and optionally HAWK_ALGORITHM (default sha256) from the environment.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (default 8000)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--records", type=int, help="total records, split 30/30/40 over omis/investment/contacts"
+    )
+    sizes.add_argument(
+        "--count",
+        type=_count,
+        action="append",
+        metavar="DATASET=N",
+        help="records for one dataset (repeatable; unnamed datasets get 0)",
+    )
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="DATASET:MODE[:PAGE[:TIMES]]",
+        help=f"inject a fault (repeatable); MODE is one of {', '.join(sorted(MODES))}",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    hawk_id = os.environ.get("HAWK_ID")
+    hawk_key = os.environ.get("HAWK_KEY")
+    if not hawk_id or not hawk_key:
+        print("standin: HAWK_ID and HAWK_KEY must be set in the environment", file=sys.stderr)
+        return 2
+    algorithm = os.environ.get("HAWK_ALGORITHM") or "sha256"
+    if args.page_size < 1:
+        print("standin: --page-size must be >= 1", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    try:
+        server = StandIn(
+            counts=dict(args.count) if args.count else None,
+            records=args.records,
+            page_size=args.page_size,
+            hawk_id=hawk_id,
+            hawk_key=hawk_key,
+            algorithm=algorithm,
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            faults=args.fault,
+        )
+        server.start()
+    except ValueError as exc:
+        print(f"standin: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"standin: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        print(f"standin listening on {server.base_url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

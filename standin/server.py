@@ -1,0 +1,442 @@
+"""A local HTTP stand-in for Data Hub's Hawk-authenticated dataset API.
+
+It behaves like the real service where the extractor depends on it: Hawk
+request verification (bad MAC, unknown id, stale timestamp and replayed
+nonces are refused), signed responses, DRF-style cursor pagination with
+absolute percent-encoded ``next`` links, and DRF-shaped error bodies. Pages
+are generated per request from ``standin.data``, so memory stays flat however
+many records are configured. Faults can be injected to exercise the client's
+retry and validation paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import mohawk
+from mohawk.exc import TokenExpired
+
+from standin.cursor import InvalidCursor, decode_cursor, page_url
+from standin.data import DATASET_PATHS, record, record_json
+from standin.faults import Fault, FaultBook
+from standin.hawk import CONTENT_TYPE, HawkGate, describe, sign
+from standin.jsonenc import dumps
+
+HEALTH_PATH = "/_standin/health"
+
+#: Percentage of ``records`` given to each dataset; contacts take the remainder (~40%).
+PERCENTAGES = {"omis_dataset": 30, "investment_projects_dataset": 30}
+DEFAULT_RECORDS = 1000
+#: ``requests_log`` keeps only the newest entries so long benchmarks stay flat in memory.
+LOG_LIMIT = 100_000
+
+_DATASET_BY_PATH = {path: name for name, path in DATASET_PATHS.items()}
+_DATASET_BY_PATH.update({path + "/": name for name, path in DATASET_PATHS.items()})
+_UNAUTHORISED = {"detail": "Incorrect authentication credentials."}
+_SERVER_ERROR_HTML = b"<!doctype html>\n<title>Server Error (500)</title>\n<h1>Server Error (500)</h1>"
+
+
+def split_records(total: int) -> dict[str, int]:
+    """Split ``total`` records over the datasets in fixed proportions (30/30/40).
+
+    Rounds down for OMIS and investment projects; contacts get the remainder,
+    so the counts always add up to ``total``.
+    """
+    if total < 0:
+        raise ValueError("records must be >= 0")
+    counts = {name: total * percent // 100 for name, percent in PERCENTAGES.items()}
+    counts["contacts"] = total - sum(counts.values())
+    return counts
+
+
+def _resolve_counts(counts: Mapping[str, int] | None, records: int | None) -> dict[str, int]:
+    if counts is not None and records is not None:
+        raise ValueError("give either counts or records, not both")
+    if counts is None:
+        return split_records(DEFAULT_RECORDS if records is None else records)
+    unknown = set(counts) - set(DATASET_PATHS)
+    if unknown:
+        raise ValueError(f"unknown dataset(s) in counts: {sorted(unknown)}")
+    resolved = {name: int(counts.get(name, 0)) for name in DATASET_PATHS}
+    if any(n < 0 for n in resolved.values()):
+        raise ValueError("counts must be >= 0")
+    return resolved
+
+
+class StandIn:
+    """The stand-in server, run in a background thread.
+
+    Use as a context manager (``with StandIn(...) as server:``) or call
+    ``start()``/``stop()``. ``counts`` sets records per dataset explicitly
+    (missing datasets get 0); ``records`` splits a total 30/30/40 over OMIS,
+    investment projects and contacts; with neither, 1000 records are split.
+    """
+
+    def __init__(
+        self,
+        *,
+        counts: Mapping[str, int] | None = None,
+        records: int | None = None,
+        page_size: int = 100,
+        hawk_id: str,
+        hawk_key: str,
+        algorithm: str = "sha256",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        faults: Iterable[Fault] | None = None,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be >= 1")
+        self.counts: dict[str, int] = _resolve_counts(counts, records)
+        self.page_size = page_size
+        self.seed = seed
+        self.host = host
+        self.port = port
+        self.gate = HawkGate(hawk_id, hawk_key, algorithm)
+        self.faults = FaultBook(faults or ())
+        self.stopping = threading.Event()
+        self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
+        self._log_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> StandIn:
+        """Bind, start serving in a daemon thread, and return self."""
+        if self._httpd is not None:
+            raise RuntimeError("StandIn already started")
+        self.stopping.clear()
+        for dataset, count in self.counts.items():
+            if count:
+                record(dataset, 0, seed=self.seed)  # build the data pools before serving
+        httpd = _Server((self.host, self.port), self)
+        self._httpd = httpd
+        bound_host, bound_port = httpd.server_address[:2]
+        self.port = bound_port
+        shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        self._base_url = f"http://{shown}:{bound_port}"
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"standin:{bound_port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, cut open keep-alive connections and end any stalls."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        self.stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- public helpers ----------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` once started (the real port when port=0)."""
+        if self._base_url is None:
+            raise RuntimeError("StandIn not started")
+        return self._base_url
+
+    def url(self, dataset: str) -> str:
+        """Absolute URL of a dataset's first page."""
+        return self.base_url + DATASET_PATHS[dataset]
+
+    def set_faults(self, faults: Iterable[Fault]) -> None:
+        """Replace the active faults at runtime (resets their ``times`` counters)."""
+        self.faults.replace(faults)
+
+    @property
+    def requests_log(self) -> list[dict[str, Any]]:
+        """Snapshot of the requests answered so far, oldest first (newest LOG_LIMIT kept).
+
+        Each entry has method, path, query, hawk_id, nonce, ts, status,
+        dataset, page, fault and time (epoch seconds when answered).
+        """
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    # -- used by the handler -----------------------------------------------
+
+    def _note(self, entry: dict[str, Any]) -> None:
+        entry["time"] = time.time()
+        with self._log_lock:
+            self._log.append(entry)
+
+    def _track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: StandIn) -> None:
+        self.app = app
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind would call socket.getfqdn(), a reverse DNS
+        # lookup that can take seconds in sandboxes; the name is never used.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), port
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr, not a traceback per failure.
+
+        Parents often pipe stderr without draining it; a flood of tracebacks
+        could fill the pipe and block the server. Clients hanging up
+        mid-response (timeouts, stalls) are expected and not reported.
+        """
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        print(f"standin: error serving {client_address}: {error!r}", file=sys.stderr, flush=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "DataHubStandIn/1.0"
+    disable_nagle_algorithm = True
+    timeout = 120  # idle keep-alive connections are dropped after this
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.app._track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.app._track(self.connection, open_=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request stderr logging; ``requests_log`` records requests."""
+
+    # -- request handling ----------------------------------------------------
+
+    def do_GET(self) -> None:
+        split = urlsplit(self.path)
+        path, query = split.path, split.query
+        authorization = self.headers.get("Authorization")
+        entry: dict[str, Any] = {
+            "method": "GET",
+            "path": path,
+            "query": query,
+            "hawk_id": None,
+            "nonce": None,
+            "ts": None,
+            "status": None,
+            "dataset": None,
+            "page": None,
+            "fault": None,
+        }
+        self._discard_body()
+        if path == HEALTH_PATH:
+            self._send(entry, 200, b"ok", "text/plain; charset=utf-8")
+            return
+        dataset = _DATASET_BY_PATH.get(path)
+        if dataset is None:
+            self._send(entry, 404, dumps({"detail": "Not found."}), CONTENT_TYPE)
+            return
+        entry["dataset"] = dataset
+        receiver = self._authenticate(entry, authorization)
+        if receiver is not None:
+            self._serve_page(entry, receiver, dataset, path, query)
+
+    def _authenticate(self, entry: dict[str, Any], authorization: str | None) -> mohawk.Receiver | None:
+        """The verified request, or None after answering 401 (as DRF would)."""
+        try:
+            receiver = self.server.app.gate.receive(authorization, self._request_url())
+        except Exception as exc:  # any failure to verify is a 401
+            entry.update(describe(authorization))
+            challenge = exc.www_authenticate if isinstance(exc, TokenExpired) else None
+            headers = {"WWW-Authenticate": challenge or "Hawk"}
+            self._send(entry, 401, dumps(_UNAUTHORISED), CONTENT_TYPE, headers)
+            return None
+        parsed = receiver.parsed_header
+        entry.update(hawk_id=parsed.get("id"), nonce=parsed.get("nonce"), ts=parsed.get("ts"))
+        return receiver
+
+    def _serve_page(
+        self, entry: dict[str, Any], receiver: mohawk.Receiver, dataset: str, path: str, query: str
+    ) -> None:
+        """Answer an authenticated page request, applying any fault for that page."""
+        app = self.server.app
+
+        def send_signed(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+            signature = sign(receiver, body)
+            if entry["fault"] == "forged_signature":
+                signature = app.gate.forged_header(signature)
+            self._send(
+                entry, status, body, CONTENT_TYPE, {"Server-Authorization": signature, **(headers or {})}
+            )
+
+        try:
+            offset = self._offset(query)
+        except InvalidCursor:
+            send_signed(404, dumps({"detail": "Invalid cursor"}))
+            return
+
+        count = app.counts[dataset]
+        if app.faults.has(dataset, "shrink"):
+            count //= 2
+        page = offset // app.page_size + 1
+        fault = app.faults.take(dataset, page)
+        mode = fault.mode if fault else None
+        entry.update(page=page, fault=mode)
+
+        if fault is not None and mode == "500":
+            self._send(entry, 500, _SERVER_ERROR_HTML, "text/html; charset=utf-8")
+            return
+        if fault is not None and mode == "429":
+            wait = fault.retry_after
+            detail = f"Request was throttled. Expected available in {wait} second{'s' * (wait != 1)}."
+            send_signed(429, dumps({"detail": detail}), {"Retry-After": str(wait)})
+            return
+        if fault is not None and mode == "stall" and app.stopping.wait(fault.stall_seconds):
+            self.close_connection = True  # shutting down mid-stall: answer nothing
+            return
+
+        body = self._page(dataset, path, query, offset, count, drop_results=mode == "no_results")
+        send_signed(200, _cut_in_half(body) if mode == "truncated_json" else body)
+
+    def _discard_body(self) -> None:
+        """Read past any request body so it is not parsed as the next keep-alive request."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > 0:
+            if length > 1 << 20:
+                self.close_connection = True
+                return
+            self.rfile.read(length)
+
+    def _request_url(self) -> str:
+        """The URL as the client addressed it, which is what Hawk signed."""
+        if self.path.startswith(("http://", "https://")):
+            return self.path  # absolute-form request target
+        host = self.headers.get("Host") or f"{self.server.app.host}:{self.server.app.port}"
+        return f"http://{host}{self.path}"
+
+    @staticmethod
+    def _offset(query: str) -> int:
+        cursors = parse_qs(query, keep_blank_values=True).get("cursor")
+        if cursors is None:
+            return 0
+        if len(cursors) != 1:
+            raise InvalidCursor("repeated cursor parameter")
+        return decode_cursor(cursors[0])
+
+    def _page(
+        self, dataset: str, path: str, query: str, offset: int, count: int, *, drop_results: bool
+    ) -> bytes:
+        """The page body, joined from pre-encoded records (see ``record_json``)."""
+        app = self.server.app
+        size, base, seed = app.page_size, app.base_url, app.seed
+        next_url = page_url(base, path, query, offset + size) if offset + size < count else None
+        previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
+        # DRF's key order: next, previous, results.
+        parts = [b'{"next":', dumps(next_url), b',"previous":', dumps(previous_url)]
+        if not drop_results:
+            end = min(offset + size, count)
+            results = [record_json(dataset, i, seed=seed) for i in range(offset, end)]
+            if offset == 0 and results and app.faults.has(dataset, "null_not_null"):
+                first = record(dataset, 0, seed=seed)
+                first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
+                results[0] = dumps(first)
+            parts += [b',"results":[', b",".join(results), b"]"]
+        parts.append(b"}")
+        return b"".join(parts)
+
+    def _send(
+        self,
+        entry: dict[str, Any],
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        entry["status"] = status
+        self.server.app._note(entry)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            self.close_connection = True  # client went away (e.g. gave up on a stall)
+
+
+#: Fields the ``null_not_null`` fault blanks in record 0 (NOT NULL / key columns).
+_NOT_NULL_FIELDS = {
+    "omis_dataset": ("reference",),
+    "investment_projects_dataset": ("name", "stage__name"),
+    "contacts": ("name",),
+}
+
+
+def _cut_in_half(body: bytes) -> bytes:
+    """First half of ``body``, cut on a UTF-8 character boundary.
+
+    Cutting mid-character would turn "invalid JSON" into "invalid UTF-8", a
+    different failure than the fault promises.
+    """
+    cut = len(body) // 2
+    while 0 < cut < len(body) and body[cut] & 0xC0 == 0x80:
+        cut -= 1
+    return body[:cut]
