@@ -1,16 +1,18 @@
 """data-flow: Data Hub datasets -> PostgreSQL warehouse -> monthly report views.
 
-    python orchestrate.py --ds 2019-08-01     extract, build datasets and views for ds
+    python orchestrate.py --ds 2019-08-01     extract, audit, publish datasets and views for ds
     python orchestrate.py docs                 write the dbt docs site (lineage)
 
 Configuration comes from the environment (see .env.example). Failures end with one
-line on stderr and a non-zero exit: 2 for usage errors, 1 for a run that failed.
+line on stderr and a non-zero exit: 2 for usage errors, 3 when another run holds the
+database, 1 for a run that failed. A failed run publishes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import sys
 import time
 
@@ -18,8 +20,10 @@ from extract import config, database, redact
 from extract.errors import UsageError
 from extract.failures import describe
 
-EPILOG = "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, " \
+EPILOG = (
+    "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, "
     "FINANCIAL_YEAR_FIRST_MONTH_DAY, INGEST_TASK_CONCURRENCY, DATAHUB_REQUEST_TIMEOUT."
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -36,9 +40,9 @@ def parse_ds(text: str | None, today: dt.date | None = None) -> dt.date:
         last_month_end = today.replace(day=1) - dt.timedelta(days=1)
         return last_month_end.replace(day=1)
     try:
-        ds = dt.date.fromisoformat(text)
         if len(text) != 10:
             raise ValueError
+        ds = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--ds must be a date YYYY-MM-DD, got {text!r}") from None
     if ds > today:
@@ -46,40 +50,88 @@ def parse_ds(text: str | None, today: dt.date | None = None) -> dt.date:
     return ds
 
 
+def name_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated names")
+    return names
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="orchestrate.py", description=__doc__.splitlines()[0], epilog=EPILOG)
     parser.add_argument("command", nargs="?", choices=["run", "docs"], default="run")
     parser.add_argument("--ds", help="logical date YYYY-MM-DD (default: the latest completed month)")
+    parser.add_argument("--datasets", type=name_list, help="comma-separated datasets to load (default: all)")
+    parser.add_argument("--views", type=name_list, help="comma-separated views to build (default: all)")
+    parser.add_argument(
+        "--allow-shrink", action="store_true",
+        help="publish a dataset even if it has under 90%% of the published rows",
+    )
+    parser.add_argument(
+        "--null-columns", choices=["warn", "fail"], default="warn",
+        help="what a column NULL in every row does (default: warn)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of failures")
     return parser
 
 
-def run(ds: dt.date, settings: config.Settings) -> int:
-    """Extract every dataset, then dbt build; print the summary."""
-    from extract import transform
+def run(args: argparse.Namespace, ds: dt.date, settings: config.Settings) -> int:
+    """Extract, audit (contracts, dbt tests, quality gate), publish, build the views."""
+    from extract import lock, publish, quality
     from extract.local_datahub import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
+    from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
 
     started = time.perf_counter()
-    datasets = select_datasets(None)
     target = database.resolve(settings.database_url)
-    target.connect().close()
-    with datahub_endpoint(settings) as endpoint:
-        redact.register(endpoint.hawk_key.reveal())
-        source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
-        print(f"data-flow ds={ds.isoformat()}: {source} -> {target.description}", flush=True)
-        extracted = run_extract(settings, endpoint, target, datasets)
-    for name, rows in extracted.rows.items():
-        print(f"  extract  {name:<30} {rows:>9,} rows {extracted.pages.get(name, 0):>6,} pages")
-    dbt_started = time.perf_counter()
-    built = transform.build(ds.isoformat(), target, settings)
-    dbt_seconds = time.perf_counter() - dbt_started
-    print(f"  datasets {', '.join(built.models)} ({built.tests_passed} tests passed)")
-    for view in built.views:
+    lock_connection = target.connect()
+    try:
+        lock.acquire(lock_connection)
+        project = DbtProject(ds.isoformat(), target, settings)
+        project.parse()
+        datasets, views = project.select(args.datasets, args.views)
+
+        with datahub_endpoint(settings) as endpoint:
+            redact.register(endpoint.hawk_key.reveal())
+            source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
+            print(f"data-flow ds={ds.isoformat()}: {source} -> {target.description}", flush=True)
+            extracted = run_extract(settings, endpoint, target, select_datasets(datasets))
+        for name, rows in extracted.rows.items():
+            print(f"  extract  {name:<30} {rows:>9,} rows {extracted.pages.get(name, 0):>6,} pages")
+
+        dbt_started = time.perf_counter()
+        connection = target.connect()
+        try:
+            with connection.cursor() as cursor:  # a clean audit schema: nothing of a dead run leaks in
+                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+            connection.commit()
+            audit = project.build_audit(datasets, views)
+            report = quality.check(
+                connection,
+                {d: {"meta": project.models[d].meta, "columns": project.models[d].columns} for d in datasets},
+                AUDIT_SCHEMA, PUBLISHED_SCHEMA,
+                allow_shrink=args.allow_shrink, null_columns=args.null_columns,
+            )
+            for warning in report.warnings:
+                print(f"  warning  {warning}")
+            published = publish.publish(connection, datasets, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
+            built_views = project.publish_views(views)
+            with connection.cursor() as cursor:
+                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+            connection.commit()
+        finally:
+            connection.close()
+        dbt_seconds = time.perf_counter() - dbt_started
+    finally:
+        lock_connection.close()
+
+    names = ", ".join(f"{p.dataset} ({p.rows:,})" for p in published)
+    print(f"  publish  {names}; {audit.tests_passed} tests passed")
+    for view in built_views:
         print(f"  view     {view}")
     phases = ", ".join(f"{k} {v:.1f}" for k, v in extracted.seconds.items())
-    print(f"done in {time.perf_counter() - started:.1f} s ({phases}, dbt {dbt_seconds:.1f})")
+    print(f"done in {time.perf_counter() - started:.1f} s ({phases}, dbt and publish {dbt_seconds:.1f})")
     if not settings.database_url:
         print(f"query it: psql '{target.dsn(with_password=False)}'")
     return 0
@@ -87,24 +139,35 @@ def run(ds: dt.date, settings: config.Settings) -> int:
 
 def docs(ds: dt.date, settings: config.Settings) -> int:
     """Generate the dbt docs site, raw sources included, as one static HTML file."""
-    from extract import transform
+    from extract.transform import DbtProject
 
     target = database.resolve(settings.database_url)
     target.connect().close()
-    transform.invoke(["docs", "generate", "--static"], ds.isoformat(), target, settings)
+    DbtProject(ds.isoformat(), target, settings).docs()
     path = config.work_dir() / "dbt" / "target" / "static_index.html"
     print(f"dbt docs written to {path} (open it in a browser)")
     return 0
 
 
+def configure_logging() -> None:
+    """Our warnings (retries, clock skew) as plain lines on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  warning  %(message)s"))
+    logger = logging.getLogger("data_flow")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     verbose = "--verbose" in (argv if argv is not None else sys.argv[1:])
+    configure_logging()
     try:
         args = build_parser().parse_args(argv)
         settings = config.from_environment()
         redact.register_settings(settings)
         ds = parse_ds(args.ds)
-        return docs(ds, settings) if args.command == "docs" else run(ds, settings)
+        return docs(ds, settings) if args.command == "docs" else run(args, ds, settings)
     except KeyboardInterrupt:
         print("error: interrupted; nothing was published", file=sys.stderr)
         return 130

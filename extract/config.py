@@ -28,6 +28,7 @@ DEFAULT_ALGORITHM = "sha256"
 DEFAULT_FINANCIAL_YEAR_FIRST_MONTH_DAY = "04-01"
 DEFAULT_CONCURRENCY = 2
 DEFAULT_REQUEST_TIMEOUT = 60.0
+DEFAULT_RETRY_SECONDS = 120.0
 SUPPORTED_ALGORITHMS = ("sha256", "sha1")
 
 
@@ -61,6 +62,7 @@ class Settings:
     concurrency: int
     database_url: Secret | None
     request_timeout: float
+    retry_seconds: float
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -138,5 +140,8 @@ def from_environment(env: dict[str, str] | None = None) -> Settings:
         database_url=Secret(database_url) if database_url else None,
         request_timeout=_positive_float(
             "DATAHUB_REQUEST_TIMEOUT", env.get("DATAHUB_REQUEST_TIMEOUT") or str(DEFAULT_REQUEST_TIMEOUT)
+        ),
+        retry_seconds=_positive_float(
+            "DATAHUB_RETRY_SECONDS", env.get("DATAHUB_RETRY_SECONDS") or str(DEFAULT_RETRY_SECONDS)
         ),
     )

@@ -78,6 +78,7 @@ def run_extract(
         hawk_key=endpoint.hawk_key,
         algorithm=settings.hawk_algorithm,
         timeout=settings.request_timeout,
+        retry_seconds=settings.retry_seconds,
         datasets=datasets,
         stats=stats,
     )

@@ -1,8 +1,10 @@
-"""Run dbt in-process for one ds: dataset models, their contracts and tests, the views.
+"""Run dbt in-process for one ds: audit the datasets, then publish the period views.
 
 dbt runs through `dbtRunner` in this process (dlt's dbt helper spawns a subprocess per
-command, measured 5x slower). Each call parses afresh with the run's `ds` in its vars,
-so a view's alias, computed from ds, can never come from a stale manifest.
+command, measured 5x slower). The audit schema is parsed once and the manifest reused
+for its build; the view publishing step parses again, because a node's schema is fixed
+at parse time. Each DbtProject is for one ds: a view's alias is computed from ds, so a
+manifest is never reused for another ds.
 """
 
 from __future__ import annotations
@@ -10,61 +12,32 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from extract.config import PROJECT_ROOT, Settings, work_dir
 from extract.database import Target
-from extract.errors import RunError
+from extract.errors import RunError, UsageError
+
+PUBLISHED_SCHEMA = "public"
+AUDIT_SCHEMA = PUBLISHED_SCHEMA + "_audit"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A dataset or view model as dbt parsed it."""
+
+    name: str
+    alias: str
+    kind: str  # "datasets" or "views"
+    depends_on: tuple[str, ...]  # names of the dataset models it reads
+    meta: dict[str, Any]
+    columns: tuple[str, ...]
 
 
 @dataclass
-class TransformResult:
-    views: list[str]
+class BuildResult:
     models: list[str]
     tests_passed: int
-
-
-def dbt_environment(target: Target, settings: Settings) -> dict[str, str]:
-    """Everything profiles.yml and the macros read from the environment."""
-    return {
-        **target.dbt_env(),
-        "FINANCIAL_YEAR_FIRST_MONTH_DAY": settings.financial_year_first_month_day,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        # Sessions dbt opens compute nothing time-zone dependent, but make sure of it.
-        "PGTZ": "UTC",
-    }
-
-
-def invoke(args: list[str], ds: str, target: Target, settings: Settings) -> object:
-    """Invoke one dbt command on this project with var ds; raise RunError on failure."""
-    from dbt.cli.main import dbtRunner  # slow import: only when dbt actually runs
-
-    os.environ.update(dbt_environment(target, settings))
-    full_args = [
-        *args,
-        "--project-dir", str(PROJECT_ROOT),
-        "--profiles-dir", str(PROJECT_ROOT),
-        "--log-path", str(work_dir() / "dbt" / "logs"),
-        "--target-path", str(work_dir() / "dbt" / "target"),
-        "--vars", json.dumps({"ds": ds}),
-        "--quiet",
-        "--no-use-colors",
-    ]
-    result = dbtRunner().invoke(full_args)
-    if not result.success:
-        raise RunError(f"dbt {args[0]} failed: {failure_reason(result)}")
-    return result.result
-
-
-def failure_reason(result: object) -> str:
-    """The first failing node and its message, on one line."""
-    exception = getattr(result, "exception", None)
-    if exception is not None:
-        return one_line(str(exception))
-    for node_result in getattr(getattr(result, "result", None), "results", []) or []:
-        if str(node_result.status) in ("error", "fail", "runtime error"):
-            name = getattr(node_result.node, "name", "?")
-            return f"{name}: {one_line(node_result.message or str(node_result.status))}"
-    return "see .data/dbt/logs/dbt.log"
 
 
 def one_line(text: str) -> str:
@@ -72,20 +45,111 @@ def one_line(text: str) -> str:
     return " ".join(lines)[:400] if lines else "unknown error"
 
 
-def build(ds: str, target: Target, settings: Settings, select: list[str] | None = None) -> TransformResult:
-    """`dbt build`: datasets (contract, tests), then the period views for ds."""
-    args = ["build"]
-    if select:
-        args += ["--select", *select]
-    results = invoke(args, ds, target, settings)
-    views, models, tests = [], [], 0
-    for node_result in results.results:
-        node = node_result.node
-        if node.resource_type == "model":
-            if "views" in node.fqn:
-                views.append(node.alias)
-            else:
-                models.append(node.alias)
-        elif node.resource_type == "test" and str(node_result.status) == "pass":
-            tests += 1
-    return TransformResult(views=sorted(views), models=sorted(models), tests_passed=tests)
+def failure_reason(result: Any) -> str:
+    """The first failing node and its message, on one line."""
+    if getattr(result, "exception", None) is not None:
+        return one_line(str(result.exception))
+    for node_result in getattr(getattr(result, "result", None), "results", []) or []:
+        if str(node_result.status) in ("error", "fail", "runtime error"):
+            name = getattr(node_result.node, "name", "?")
+            return f"{name}: {one_line(node_result.message or str(node_result.status))}"
+    return "see the dbt log in " + str(work_dir() / "dbt" / "logs")
+
+
+class DbtProject:
+    """The dbt project for one run's ds against one target database."""
+
+    def __init__(self, ds: str, target: Target, settings: Settings) -> None:
+        self.ds = ds
+        self.target = target
+        self.settings = settings
+        self._manifest: Any = None
+        self.models: dict[str, Model] = {}
+
+    def _environment(self, schema: str) -> dict[str, str]:
+        return {
+            **self.target.dbt_env(),
+            "DATAFLOW_DB_SCHEMA": schema,
+            "FINANCIAL_YEAR_FIRST_MONTH_DAY": self.settings.financial_year_first_month_day,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "PGTZ": "UTC",
+        }
+
+    def invoke(self, args: list[str], schema: str, manifest: Any = None) -> Any:
+        """Invoke one dbt command with var ds; raise RunError on failure."""
+        from dbt.cli.main import dbtRunner  # slow import: only when dbt actually runs
+
+        os.environ.update(self._environment(schema))
+        full_args = [
+            *args,
+            "--project-dir", str(PROJECT_ROOT),
+            "--profiles-dir", str(PROJECT_ROOT),
+            "--log-path", str(work_dir() / "dbt" / "logs"),
+            "--target-path", str(work_dir() / "dbt" / "target"),
+            "--vars", json.dumps({"ds": self.ds}),
+            "--quiet",
+            "--no-use-colors",
+        ]
+        result = dbtRunner(manifest=manifest).invoke(full_args)
+        if not result.success:
+            raise RunError(f"dbt {args[0]} failed: {failure_reason(result)}")
+        return result.result
+
+    def parse(self) -> dict[str, Model]:
+        """Parse the project for the audit schema; learn its dataset and view models."""
+        self._manifest = self.invoke(["parse"], AUDIT_SCHEMA)
+        by_id = {uid: node for uid, node in self._manifest.nodes.items() if node.resource_type == "model"}
+        self.models = {}
+        for node in by_id.values():
+            kind = node.fqn[1] if len(node.fqn) > 2 else "other"
+            deps = tuple(by_id[d].name for d in node.depends_on.nodes if d in by_id)
+            self.models[node.name] = Model(
+                node.name, node.alias, kind, deps, dict(node.config.meta), tuple(node.columns)
+            )
+        return self.models
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(m.name for m in self.models.values() if m.kind == kind)
+
+    def select(self, datasets: list[str] | None, views: list[str] | None) -> tuple[list[str], list[str]]:
+        """Resolve --datasets/--views into the datasets to load and the views to build.
+
+        Views alone load the datasets they read; datasets alone build the views that
+        read only those datasets.
+        """
+        for names, kind in ((datasets, "datasets"), (views, "views")):
+            known = self.names(kind)
+            for name in names or []:
+                if name not in known:
+                    label = kind[:-1]
+                    raise UsageError(f"unknown {label} {name!r}; known: {', '.join(known)}")
+        if views is not None and datasets is None:
+            datasets = sorted({d for v in views for d in self.models[v].depends_on})
+        if datasets is None:
+            datasets = self.names("datasets")
+        if views is None:
+            views = [v for v in self.names("views") if set(self.models[v].depends_on) <= set(datasets)]
+        return datasets, views
+
+    def build_audit(self, datasets: list[str], views: list[str]) -> BuildResult:
+        """Build and test the datasets (and the views over them) in the audit schema."""
+        audited_views = [v for v in views if set(self.models[v].depends_on) <= set(datasets)]
+        results = self.invoke(["build", "--select", *datasets, *audited_views], AUDIT_SCHEMA, self._manifest)
+        models, tests = [], 0
+        for node_result in results.results:
+            if node_result.node.resource_type == "model":
+                models.append(node_result.node.name)
+            elif node_result.node.resource_type == "test" and str(node_result.status) == "pass":
+                tests += 1
+        return BuildResult(models=sorted(models), tests_passed=tests)
+
+    def publish_views(self, views: list[str]) -> list[str]:
+        """CREATE OR REPLACE the period views in the published schema; their relation names."""
+        if not views:
+            return []
+        results = self.invoke(["run", "--select", *views], PUBLISHED_SCHEMA)
+        return sorted(r.node.alias for r in results.results)
+
+    def docs(self) -> None:
+        """The dbt docs site as one static HTML file, for the published schema."""
+        self.invoke(["docs", "generate", "--static"], PUBLISHED_SCHEMA)

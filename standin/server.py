@@ -396,6 +396,11 @@ class _Handler(BaseHTTPRequestHandler):
                 first = record(dataset, 0, seed=seed)
                 first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
                 results[0] = dumps(first)
+            if offset == 0 and len(results) > 1 and app.faults.has(dataset, "duplicate_key"):
+                second = record(dataset, 1, seed=seed)
+                key = _KEY_FIELDS[dataset]
+                second[key] = record(dataset, 0, seed=seed)[key]
+                results[1] = dumps(second)
             parts += [b',"results":[', b",".join(results), b"]"]
         parts.append(b"}")
         return b"".join(parts)
@@ -428,6 +433,10 @@ _NOT_NULL_FIELDS = {
     "investment_projects_dataset": ("name", "stage__name"),
     "contacts": ("name",),
 }
+
+
+#: The field the ``duplicate_key`` fault copies from record 0 into record 1.
+_KEY_FIELDS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
 
 
 def _cut_in_half(body: bytes) -> bytes:

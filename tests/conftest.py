@@ -15,6 +15,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -51,20 +52,26 @@ def database_url(server: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-@pytest.fixture
-def database(server_url: str) -> Iterator[str]:
-    """A fresh, empty database; its URL. Dropped afterwards."""
+@contextmanager
+def new_database(server: str) -> Iterator[str]:
+    """A fresh, empty database on the server; its URL. Dropped afterwards."""
     name = "t_" + uuid.uuid4().hex[:12]
-    admin = psycopg2.connect(server_url)
+    admin = psycopg2.connect(server)
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'create database "{name}"')
     try:
-        yield database_url(server_url, name)
+        yield database_url(server, name)
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'drop database if exists "{name}" with (force)')
         admin.close()
+
+
+@pytest.fixture
+def database(server_url: str) -> Iterator[str]:
+    with new_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture

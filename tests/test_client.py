@@ -19,8 +19,8 @@ from standin.data import records
 from standin.faults import Fault
 
 
-def client(key: str, timeout: float = 10.0) -> HawkClient:
-    return HawkClient(HAWK_ID, Secret(key), "sha256", timeout=timeout)
+def client(key: str, timeout: float = 10.0, retry_seconds: float = 30.0) -> HawkClient:
+    return HawkClient(HAWK_ID, Secret(key), "sha256", timeout=timeout, retry_seconds=retry_seconds)
 
 
 def fetch_all(key: str, url: str) -> list[dict]:

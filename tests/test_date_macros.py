@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import ROOT
+from runner import dbt_environment
 
 # (macro call, expected rendering)
 CASES = [
@@ -47,14 +47,7 @@ CASES = [
 def rendered(server_url: str, tmp_path_factory) -> dict[str, str]:
     from dbt.cli.main import dbtRunner
 
-    parts = urlsplit(server_url)
-    host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
-    os.environ.update({
-        "DATAFLOW_DB_HOST": host, "DATAFLOW_DB_PORT": str(parts.port or 5432),
-        "DATAFLOW_DB_USER": parts.username or "postgres", "DATAFLOW_DB_NAME": "postgres",
-        "DBT_ENV_SECRET_DATAFLOW_DB_PASSWORD": parts.password or "",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    })
+    os.environ.update(dbt_environment(server_url))
     os.environ.pop("FINANCIAL_YEAR_FIRST_MONTH_DAY", None)
     sql = "\n".join(f"-- case {i}: {{{{ {call} }}}}" for i, (call, _) in enumerate(CASES))
     work = tmp_path_factory.mktemp("dbt")

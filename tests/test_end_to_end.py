@@ -7,39 +7,16 @@ and the old system's field_mappings.json), never from the code under test.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import expected
-import psycopg2
 import pytest
-from conftest import HAWK_ID, ROOT
+from conftest import HAWK_ID
+from runner import fetch, run_orchestrate
 
 COUNTS = {"omis_dataset": 420, "investment_projects_dataset": 260, "contacts": 310}
 PAGE_SIZE = 37  # not a divisor of any count: the last page is partial
 VIEWS = ["completed_omis_orders", "cancelled_omis_orders", "omis_client_survey", "investment_projects"]
-
-
-def run_orchestrate(args: list[str], env: dict[str, str], work: Path) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        key: value for key, value in os.environ.items()
-        if key not in ("DATAHUB_BASE_URL", "HAWK_ID", "HAWK_KEY", "DATABASE_URL")
-    }
-    full_env.update(env)
-    full_env["DATAFLOW_WORK_DIR"] = str(work)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "orchestrate.py"), *args],
-        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=600,
-    )
-
-
-def fetch(url: str, sql: str, timezone: str = "UTC") -> tuple[list[str], list[tuple]]:
-    with psycopg2.connect(url, options=f"-c TimeZone={timezone}") as connection, connection.cursor() as cur:
-        cur.execute(sql)
-        return [d.name for d in cur.description], cur.fetchall()
 
 
 def table_types(url: str, table: str) -> list[tuple[str, str, bool]]:

@@ -107,9 +107,10 @@ def datahub(
     hawk_key: Secret,
     algorithm: str,
     timeout: float,
+    retry_seconds: float,
     datasets: list[Dataset],
     stats: FetchStats,
 ) -> list[DltResource]:
     """All selected datasets; fetched concurrently, nested values kept in their row."""
-    client = HawkClient(hawk_id, hawk_key, algorithm, timeout=timeout)
+    client = HawkClient(hawk_id, hawk_key, algorithm, timeout=timeout, retry_seconds=retry_seconds)
     return [dataset_resource(d, client, base_url, stats) for d in datasets]

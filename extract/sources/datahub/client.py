@@ -9,12 +9,28 @@ else in its place means the server and we disagree, so it stops the run.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.requests.retry import (
+    DEFAULT_RETRY_EXCEPTIONS,
+    DEFAULT_RETRY_STATUS,
+    retry_if_status,
+    wait_exponential_retry_after,
+)
+from dlt.sources.helpers.requests.session import Session as DltSession
 from requests import Response, Session
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_any,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
 
 from extract.config import Secret
 from extract.errors import RunError
@@ -26,31 +42,74 @@ from extract.sources.datahub.settings import (
     RETRY_BACKOFF_FACTOR,
 )
 
+log = logging.getLogger("data_flow")
+
 
 class PageFormatError(RunError):
     """A response body that is not a DRF page."""
 
 
-class HawkClient(Client):
-    """dlt's retrying client with our Hawk adapter mounted on every per-thread session."""
+class HawkClient:
+    """Per-thread retrying sessions sharing one Hawk adapter.
+
+    Transient faults (HTTP 429 and 5xx, connection errors, read timeouts) are retried
+    with exponential backoff, honouring Retry-After, for at most `MAX_ATTEMPTS` attempts
+    and `retry_seconds` in all. Everything else fails at once: 401/403/404, and (raised
+    by the adapter and the page parser, which the retry does not catch) a bad response
+    signature, a non-JSON body or a body that is not a page. Each attempt goes through
+    the adapter, so each is signed afresh.
+    """
 
     def __init__(
-        self, hawk_id: str, hawk_key: Secret, algorithm: str, *, timeout: float
+        self, hawk_id: str, hawk_key: Secret, algorithm: str, *, timeout: float, retry_seconds: float
     ) -> None:
-        super().__init__(
-            request_timeout=timeout,
-            max_connections=MAX_CONNECTIONS,
-            request_max_attempts=MAX_ATTEMPTS,
-            request_backoff_factor=RETRY_BACKOFF_FACTOR,
-            request_max_retry_delay=MAX_RETRY_DELAY,
-        )
+        self.timeout = timeout
+        self.retry_seconds = retry_seconds
         self.adapter = HawkAdapter(hawk_id, hawk_key, algorithm, pool_maxsize=MAX_CONNECTIONS)
+        self._local = threading.local()
+
+    @property
+    def session(self) -> Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._make_session()
+        return session
 
     def _make_session(self) -> Session:
-        session = super()._make_session()
+        session = DltSession(timeout=self.timeout, raise_for_status=True)
         session.mount("http://", self.adapter)
         session.mount("https://", self.adapter)
+        retrying = Retrying(
+            wait=wait_exponential_retry_after(multiplier=RETRY_BACKOFF_FACTOR, max=MAX_RETRY_DELAY),
+            retry=retry_any(
+                retry_if_status(DEFAULT_RETRY_STATUS), retry_if_exception_type(DEFAULT_RETRY_EXCEPTIONS)
+            ),
+            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(self.retry_seconds),
+            reraise=True,
+            # Out of attempts on an error status: hand back the response, raise_for_status names it.
+            retry_error_callback=lambda state: state.outcome.result(),
+            before_sleep=_log_retry,
+        )
+        session.send = retrying.wraps(session.send)  # type: ignore[method-assign]
         return session
+
+
+def _log_retry(state: RetryCallState) -> None:
+    outcome = state.outcome
+    if outcome is None:
+        return
+    if outcome.failed:
+        reason = type(outcome.exception()).__name__
+        url = getattr(getattr(outcome.exception(), "request", None), "url", None)
+    else:
+        response = outcome.result()
+        reason = f"HTTP {response.status_code}"
+        url = response.url
+    where = (url or "?").split("?")[0]
+    wait = state.next_action.sleep if state.next_action else 0
+    log.warning(
+        "retrying %s after %s (attempt %d, waiting %.1f s)", where, reason, state.attempt_number, wait
+    )
 
 
 def parse_page(response: Response) -> tuple[list[dict[str, Any]], str | None]:

@@ -9,13 +9,16 @@ request's, which is exactly what goes on the wire (requests re-quotes URLs).
 
 from __future__ import annotations
 
+import hmac
 import io
 import logging
+import re
 import time
 from typing import Any
 
 import mohawk
 import mohawk.exc
+from mohawk.util import calculate_ts_mac
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
@@ -25,6 +28,7 @@ from extract.errors import RunError
 # mohawk warns on every response check that it is not tracking nonces; that check is for
 # receivers (a response echoes our own nonce), so it is noise here.
 logging.getLogger("mohawk").setLevel(logging.ERROR)
+log = logging.getLogger("data_flow")
 
 
 class ResponseSignatureError(RunError):
@@ -60,9 +64,31 @@ class HawkAdapter(HTTPAdapter):
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
         sender = self.sign(request)
         response = super().send(request, **kwargs)
+        if response.status_code == 401 and self.adjust_clock(response):
+            # Hawk's answer to a skewed clock: retry once on the server's time.
+            response.close()
+            sender = self.sign(request)
+            response = super().send(request, **kwargs)
         if 200 <= response.status_code < 300:
             verify_response(sender, response)
         return response
+
+    def adjust_clock(self, response: Response) -> bool:
+        """Learn the clock offset from a "Stale timestamp" answer, after checking its tsm.
+
+        The server's timestamp is only trusted when its MAC (keyed with our credentials)
+        verifies: otherwise anyone on the path could move our clock.
+        """
+        header = response.headers.get("WWW-Authenticate", "")
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', header))
+        if not header.startswith("Hawk") or "ts" not in fields or "tsm" not in fields:
+            return False
+        expected = calculate_ts_mac(fields["ts"], self._credentials).decode("ascii")
+        if not hmac.compare_digest(expected, fields["tsm"]):
+            raise ResponseSignatureError("Data Hub's stale-timestamp answer failed verification (tsm)")
+        self.clock_offset = int(fields["ts"]) - time.time()
+        log.warning("clock differs from Data Hub's by %.0f s; using Data Hub's time", self.clock_offset)
+        return True
 
 
 def verify_response(sender: mohawk.Sender, response: Response) -> None:

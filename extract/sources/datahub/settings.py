@@ -20,6 +20,6 @@ RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint",
 
 # HTTP behaviour.
 MAX_CONNECTIONS = 8
-MAX_ATTEMPTS = 5
-RETRY_BACKOFF_FACTOR = 1.0
+MAX_ATTEMPTS = 6  # with DATAHUB_RETRY_SECONDS, bounds the time spent on one page
+RETRY_BACKOFF_FACTOR = 1.0  # waits 1, 2, 4, 8 ... seconds (or what Retry-After asks)
 MAX_RETRY_DELAY = 30.0

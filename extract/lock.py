@@ -1,0 +1,41 @@
+"""One run at a time per database, by a PostgreSQL advisory lock held for the run.
+
+The lock lives in the database, so two runs on different machines still exclude each
+other, and it dies with its session: a run killed with -9 never leaves it behind.
+"""
+
+from __future__ import annotations
+
+from psycopg2.extensions import connection
+
+from extract.errors import DataFlowError
+
+# An arbitrary fixed 64-bit key that names "a data-flow run" among advisory locks.
+LOCK_KEY = 0x2F6B_81C4_5D03_A9E7
+
+
+class RunInProgress(DataFlowError):
+    """Another run holds the lock; this one exits at once, changing nothing."""
+
+    exit_code = 3
+
+
+def acquire(conn: connection) -> None:
+    """Take the run lock on `conn` (kept open for the whole run) or raise RunInProgress."""
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
+        if cursor.fetchone()[0]:
+            return
+        cursor.execute(
+            """
+            select a.pid, to_char(a.backend_start at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+            from pg_locks l join pg_stat_activity a on a.pid = l.pid
+            where l.locktype = 'advisory' and l.granted
+              and ((l.classid::bigint << 32) | l.objid::bigint) = %s
+            """,
+            (LOCK_KEY,),
+        )
+        holder = cursor.fetchone()
+    since = f" (database session {holder[0]}, started {holder[1]} UTC)" if holder else ""
+    raise RunInProgress(f"another data-flow run is in progress on this database{since}; try again later")

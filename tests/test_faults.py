@@ -1,0 +1,329 @@
+"""Failed, partial, suspicious or interrupted runs leave the published data exactly as it was.
+
+One database is published once (seed 0); every failing run then offers *different* data
+(seed 1), so a run that published anything would change the fingerprint.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+from conftest import HAWK_ID, ROOT, new_database
+from expected import MAPPINGS
+from runner import dbt_environment, fetch, fingerprint, orchestrate_command, run_orchestrate
+
+from standin.data import records
+from standin.faults import Fault
+from standin.server import StandIn
+
+COUNTS = {"omis_dataset": 240, "investment_projects_dataset": 160, "contacts": 200}
+PAGE_SIZE = 40
+HAWK_KEY = "fault-suite-hawk-key-7d1c"
+DB_PASSWORD = "db-password-5e2a"  # the embedded server trusts local connections and ignores it
+FAST_RETRIES = {"DATAHUB_REQUEST_TIMEOUT": "1", "DATAHUB_RETRY_SECONDS": "3"}
+
+
+def with_password(url: str) -> str:
+    return url.replace("postgresql://postgres@", f"postgresql://postgres:{DB_PASSWORD}@", 1)
+
+
+class Published:
+    """The module's published database and how to run against it."""
+
+    def __init__(self, url: str, work: Path) -> None:
+        self.url = url
+        self.work = work
+
+    def env(self, standin: StandIn | None, **extra: str) -> dict[str, str]:
+        env = {"DATABASE_URL": with_password(self.url), "HAWK_ID": HAWK_ID, "HAWK_KEY": HAWK_KEY}
+        if standin is not None:
+            env["DATAHUB_BASE_URL"] = standin.base_url
+        env.update(extra)
+        return env
+
+    def standin(self, faults=(), seed: int = 1, counts: dict[str, int] | None = None) -> StandIn:
+        return StandIn(counts=counts or COUNTS, page_size=PAGE_SIZE, seed=seed, faults=list(faults),
+                       hawk_id=HAWK_ID, hawk_key=HAWK_KEY)
+
+    def run(self, faults=(), args=(), seed: int = 1, counts: dict[str, int] | None = None,
+            **extra: str) -> subprocess.CompletedProcess[str]:
+        with self.standin(faults, seed, counts) as standin:
+            return run_orchestrate(["--ds", "2019-08-01", *args], self.env(standin, **extra), self.work)
+
+
+@pytest.fixture(scope="module")
+def published(server_url: str, tmp_path_factory) -> Published:
+    with new_database(server_url) as url:
+        state = Published(url, tmp_path_factory.mktemp("work"))
+        result = state.run(seed=0)
+        assert result.returncode == 0, result.stderr
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+            cursor.execute("create role analyst_ro")
+            cursor.execute("grant select on public.omis_dataset, public.contacts to analyst_ro")
+        yield state
+
+
+@pytest.fixture
+def unchanged(published: Published):
+    """Assert, after the test, that nothing an analyst can see has changed."""
+    before = fingerprint(published.url)
+    assert any(name.startswith("completed_omis_orders_2019_08_31") for name, *_ in before["relations"])
+    assert before["grants"]
+    yield published
+    assert fingerprint(published.url) == before
+
+
+def assert_one_line_failure(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    for secret in (HAWK_KEY, DB_PASSWORD):
+        assert secret not in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- faults that must fail the run
+
+FAILING = {
+    "500 on every attempt": ([Fault("contacts", "500", page=2)], "HTTP 500"),
+    "429 on every attempt": ([Fault("omis_dataset", "429", page=2, retry_after=1)], "HTTP 429"),
+    "stalls past the timeout": ([Fault("contacts", "stall", page=2, stall_seconds=8)], "did not answer in time"),
+    "forged response signature": ([Fault("omis_dataset", "forged_signature", page=3)], "Hawk verification"),
+    "truncated JSON": ([Fault("investment_projects_dataset", "truncated_json", page=2)], "not valid JSON"),
+    "page without results": ([Fault("contacts", "no_results", page=3)], "no 'results'"),
+    "fewer rows than before": ([Fault("contacts", "shrink")], "below 90% of the 200 published"),
+    "NOT NULL field arriving null": (
+        [Fault("investment_projects_dataset", "null_not_null")], 'null value in column "name"'),
+    "null key": ([Fault("omis_dataset", "null_not_null")], "not_null_omis_dataset_omis_order_reference"),
+    "duplicate key": ([Fault("omis_dataset", "duplicate_key")], "unique_omis_dataset_omis_order_reference"),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILING))
+def test_fault_fails_the_run_and_publishes_nothing(unchanged: Published, case: str) -> None:
+    faults, message = FAILING[case]
+    started = time.monotonic()
+    result = unchanged.run(faults, **FAST_RETRIES)
+    assert_one_line_failure(result, 1, message)
+    assert time.monotonic() - started < 120
+
+
+def test_shrink_is_published_when_allowed(server_url: str, tmp_path: Path) -> None:
+    with new_database(server_url) as url:
+        state = Published(url, tmp_path)
+        assert state.run(seed=0).returncode == 0
+        result = state.run([Fault("contacts", "shrink")], args=["--allow-shrink"])
+        assert result.returncode == 0, result.stderr
+        assert fetch(url, "select count(*) from public.contacts")[1] == [(COUNTS["contacts"] // 2,)]
+
+
+FEW_CONTACTS = {**COUNTS, "contacts": 8}
+
+
+def all_null_contact_columns() -> list[str]:
+    """Computed from the stand-in's records: the source fields empty in all 8 contacts."""
+    rows = list(records("contacts", FEW_CONTACTS["contacts"], seed=1))
+    fields = [f for f in rows[0] if all(row[f] is None for row in rows)]
+    mapping = {source: column for source, column, _ in MAPPINGS["contacts"]["fields"]}
+    return sorted(mapping[f] for f in fields if f in mapping)
+
+
+def test_all_null_column_fails_when_asked(unchanged: Published) -> None:
+    empty = all_null_contact_columns()
+    assert empty
+    result = unchanged.run(args=["--null-columns", "fail", "--allow-shrink", "--datasets", "contacts"],
+                           counts=FEW_CONTACTS)
+    assert_one_line_failure(result, 1, "NULL in every row: " + ", ".join(empty))
+
+
+def test_all_null_column_warns_by_default(server_url: str, tmp_path: Path) -> None:
+    with new_database(server_url) as url:
+        result = Published(url, tmp_path).run(counts=FEW_CONTACTS)
+    assert result.returncode == 0, result.stderr
+    assert "warning  contacts: column(s) NULL in every row: " + ", ".join(all_null_contact_columns()) \
+        in result.stdout
+
+
+# ---------------------------------------------------------------- passing faults
+
+def test_passing_faults_are_retried_with_fresh_signatures(server_url: str, tmp_path: Path) -> None:
+    faults = [
+        Fault("contacts", "500", page=2, times=1),
+        Fault("omis_dataset", "429", page=3, times=1, retry_after=2),
+        Fault("investment_projects_dataset", "stall", page=2, times=1, stall_seconds=5),
+    ]
+    with new_database(server_url) as url:
+        state = Published(url, tmp_path)
+        with state.standin(faults) as standin:
+            result = run_orchestrate(["--ds", "2019-08-01"], state.env(standin, DATAHUB_REQUEST_TIMEOUT="2"),
+                                     tmp_path)
+            log = standin.requests_log
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("retrying") >= 2  # the stall ends as a read timeout, also retried
+        for fault in faults:
+            attempts = [e for e in log if e["dataset"] == fault.dataset and e["page"] == fault.page]
+            assert len(attempts) == 2, attempts
+            assert attempts[0]["nonce"] != attempts[1]["nonce"]
+            if fault.mode == "429":
+                assert attempts[1]["time"] - attempts[0]["time"] >= 2, "Retry-After was not honoured"
+        for dataset, count in COUNTS.items():
+            assert fetch(url, f"select count(*) from public.{dataset}")[1] == [(count,)]
+
+
+# ---------------------------------------------------------------- bad input
+
+BAD_INPUT = {
+    "ds not a date": (["--ds", "2019-13-01"], {}, "--ds must be a date"),
+    "ds words": (["--ds", "yesterday"], {}, "--ds must be a date"),
+    "ds in the future": (["--ds", "2999-01-01"], {}, "in the future"),
+    "unknown dataset": (["--ds", "2019-08-01", "--datasets", "omis,contacts"], {}, "unknown dataset 'omis'"),
+    "unknown view": (["--ds", "2019-08-01", "--views", "completed_orders"], {}, "unknown view 'completed_orders'"),
+    "unreachable database": (
+        ["--ds", "2019-08-01"], {"DATABASE_URL": f"postgresql://dataflow:{DB_PASSWORD}@127.0.0.1:9/x"},
+        "cannot connect to the database at 127.0.0.1:9/x"),
+    "malformed base URL": (["--ds", "2019-08-01"], {"DATAHUB_BASE_URL": "datahub.example"},
+                           "DATAHUB_BASE_URL must be an http(s) URL"),
+    "base URL bad port": (["--ds", "2019-08-01"], {"DATAHUB_BASE_URL": "http://localhost:99999"},
+                          "DATAHUB_BASE_URL has an invalid port"),
+    "missing HAWK_ID": (["--ds", "2019-08-01"], {"HAWK_ID": ""}, "HAWK_ID must be set"),
+    "missing HAWK_KEY": (["--ds", "2019-08-01"], {"HAWK_KEY": ""}, "HAWK_KEY must be set"),
+    "unknown option": (["--ds", "2019-08-01", "--frobnicate"], {}, "unrecognized arguments"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_a_one_line_usage_error(unchanged: Published, case: str) -> None:
+    args, overrides, message = BAD_INPUT[case]
+    with unchanged.standin() as standin:
+        env = unchanged.env(standin)
+        env.update(overrides)
+        result = run_orchestrate(args, env, unchanged.work)
+        assert not standin.requests_log, "a usage error must stop before fetching anything"
+    assert_one_line_failure(result, 2, message)
+
+
+# ---------------------------------------------------------------- interruption and concurrency
+
+def start(published: Published, standin: StandIn, *args: str) -> subprocess.Popen[str]:
+    command, env = orchestrate_command(["--ds", "2019-08-01", *args], published.env(standin), published.work)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def test_second_run_exits_at_once_while_one_is_in_progress(unchanged: Published) -> None:
+    with unchanged.standin([Fault("contacts", "stall", page=2, stall_seconds=60)]) as standin:
+        first = start(unchanged, standin)
+        try:
+            wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 2 for e in standin.requests_log))
+            started = time.monotonic()
+            second = run_orchestrate(["--ds", "2019-08-01"], unchanged.env(standin), unchanged.work)
+            assert time.monotonic() - started < 30
+            assert_one_line_failure(second, 3, "another data-flow run is in progress")
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+
+
+def test_kill_9_mid_extraction_then_rerun(published: Published) -> None:
+    before = fingerprint(published.url)
+    with published.standin([Fault("contacts", "stall", page=3, stall_seconds=60)]) as standin:
+        process = start(published, standin)
+        wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 3 for e in standin.requests_log))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert fingerprint(published.url) == before
+    # The next run starts clean and completes, publishing seed 1's data (which differs).
+    result = published.run(seed=1)
+    assert result.returncode == 0, result.stderr
+    after = fingerprint(published.url)
+    assert after != before
+    _, rows = fetch(published.url, "select count(*) from public.contacts")
+    assert rows == [(COUNTS["contacts"],)]
+    # Put seed 0 back for the other tests of this module.
+    assert published.run(seed=0).returncode == 0
+    assert fingerprint(published.url)["contacts"] == before["contacts"]
+
+
+def test_kill_9_inside_the_publish_transaction(unchanged: Published) -> None:
+    """Block the publish on the last table, kill the run there: all tables roll back."""
+    blocker = psycopg2.connect(unchanged.url)
+    with blocker.cursor() as cursor:
+        cursor.execute("lock table public.omis_dataset in share mode")  # DELETE will wait for it
+    try:
+        with unchanged.standin() as standin:
+            process = start(unchanged, standin)
+            def publishing() -> bool:
+                _, rows = fetch(unchanged.url, """
+                    select count(*) from pg_stat_activity
+                    where wait_event_type = 'Lock' and query ilike 'delete from%omis_dataset%'""")
+                return rows[0][0] > 0
+            wait_for(publishing)
+            # Meanwhile a reader still sees the old rows of a table the run already replaced.
+            _, rows = fetch(unchanged.url, "select count(*) from public.contacts")
+            assert rows == [(COUNTS["contacts"],)]
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    wait_for(lambda: fetch(unchanged.url, "select count(*) from pg_stat_activity where query ilike "
+                                          "'delete from%omis_dataset%'")[1][0][0] == 0)
+
+
+# ---------------------------------------------------------------- survivors and secrets
+
+def test_changed_column_type_fails_loudly(unchanged: Published, tmp_path: Path) -> None:
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".data", ".git", "__pycache__"))
+    model = copy / "dbt_project" / "models" / "datasets"
+    sql = (model / "omis_dataset.sql").read_text()
+    (model / "omis_dataset.sql").write_text(
+        sql.replace("cast(invoice__subtotal_cost as integer)", "cast(invoice__subtotal_cost as bigint)"))
+    yml = (model / "omis_dataset.yml").read_text()
+    marker = "      - name: subtotal\n"
+    head, tail = yml.split(marker)
+    (model / "omis_dataset.yml").write_text(head + marker + tail.replace("data_type: integer", "data_type: bigint", 1))
+    with unchanged.standin() as standin:
+        result = run_orchestrate(["--ds", "2019-08-01"], unchanged.env(standin), tmp_path / "work", root=copy)
+    assert_one_line_failure(result, 1, "subtotal integer -> bigint")
+
+
+def test_secrets_never_leak_even_verbose(unchanged: Published) -> None:
+    result = unchanged.run([Fault("omis_dataset", "forged_signature", page=2)], args=["--verbose"])
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr  # verbose does show the traceback...
+    for secret in (HAWK_KEY, DB_PASSWORD):  # ...but never a secret, in output or in any log file
+        assert secret not in result.stdout + result.stderr
+        for path in unchanged.work.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+
+
+def test_dataset_models_refuse_to_build_outside_the_audit_schema(unchanged: Published) -> None:
+    """Running dbt by hand must not drop the published tables (and every view on them)."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_environment(unchanged.url))
+    result = dbtRunner().invoke(["run", "--select", "contacts", "--project-dir", str(ROOT), "--profiles-dir",
+                                 str(ROOT), "--vars", "{ds: 2019-08-01}", "--target-path",
+                                 str(unchanged.work / "manual"), "--log-path", str(unchanged.work / "manual"),
+                                 "--quiet"])
+    assert not result.success
+    message = str(result.result.results[0].message)
+    assert "audit schema" in message and "orchestrate.py" in message
