@@ -230,7 +230,8 @@ def test_second_run_exits_at_once_while_one_is_in_progress(unchanged: Published)
     with unchanged.standin([Fault("contacts", "stall", page=2, stall_seconds=60)]) as standin:
         first = start(unchanged, standin)
         try:
-            wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 2 for e in standin.requests_log))
+            # The log records a request when it is answered: page 1 answered means page 2 is stalling.
+            wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 1 for e in standin.requests_log))
             started = time.monotonic()
             second = run_orchestrate(["--ds", "2019-08-01"], unchanged.env(standin), unchanged.work)
             assert time.monotonic() - started < 30
@@ -244,7 +245,10 @@ def test_kill_9_mid_extraction_then_rerun(published: Published) -> None:
     before = fingerprint(published.url)
     with published.standin([Fault("contacts", "stall", page=3, stall_seconds=60)]) as standin:
         process = start(published, standin)
-        wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 3 for e in standin.requests_log))
+        # Page 2 answered: page 3 is being fetched (and stalls), the other datasets are under way.
+        wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 2 for e in standin.requests_log))
+        time.sleep(0.5)
+        assert process.poll() is None
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert fingerprint(published.url) == before
