@@ -5,6 +5,7 @@ pagination. The stand-in shares no Hawk or pagination code with the client.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -53,6 +54,31 @@ def test_wrong_key_is_refused_without_retrying(make_standin, hawk_key):
     assert len(standin.requests_log) == 1
 
 
+def test_missing_page_fails_at_once(make_standin, hawk_key):
+    standin = make_standin(records=30)
+    with pytest.raises(requests.HTTPError) as raised:
+        fetch_all(hawk_key, standin.base_url + "/v4/dataset/no-such-dataset")
+    assert raised.value.response.status_code == 404
+    assert len(standin.requests_log) == 1
+
+
+def test_unreachable_server_is_retried_within_the_budget():
+    started = time.monotonic()
+    with pytest.raises(requests.ConnectionError):
+        list(iter_pages(client("k" * 20, retry_seconds=2).session, "http://127.0.0.1:9/v4/dataset/contacts-dataset"))
+    assert 2 <= time.monotonic() - started < 10
+
+
+def test_skewed_clock_is_corrected_from_a_verified_stale_timestamp_answer(make_standin, hawk_key):
+    standin = make_standin(records=30)
+    skewed = client(hawk_key)
+    skewed.adapter.clock_offset = -3600.0  # our clock an hour slow
+    rows = [row for page in iter_pages(skewed.session, standin.url("contacts")) for row in page]
+    assert len(rows) == 12
+    assert [e["status"] for e in standin.requests_log] == [401, 200]
+    assert abs(skewed.adapter.clock_offset) < 5  # now on the server's time (same machine)
+
+
 def test_retried_request_is_signed_afresh(make_standin, hawk_key):
     standin = make_standin(records=60, page_size=5,
                            faults=[Fault("contacts", "500", page=2, times=1)])
@@ -88,12 +114,16 @@ class _Tamper(BaseHTTPRequestHandler):
                                        "Host": self.headers["Host"]}, timeout=10)
         body = answer.content
         headers = {k: v for k, v in answer.headers.items()
-                   if k.lower() in ("content-type", "server-authorization")}
+                   if k.lower() in ("content-type", "server-authorization", "www-authenticate")}
         if self.mode == "body":
             body = body.replace(b'"results": [', b'"results": [ ', 1) if b'"results": [' in body \
                 else body.replace(b'"results":[', b'"results": [', 1)
         elif self.mode == "strip":
             headers.pop("Server-Authorization", None)
+        elif self.mode == "tsm":
+            stale = answer.headers.get("WWW-Authenticate", "")
+            headers["WWW-Authenticate"] = stale.replace('ts="', 'ts="1', 1)  # a moved server time
+
         self.send_response(answer.status_code)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -109,7 +139,7 @@ class _Tamper(BaseHTTPRequestHandler):
 def tamper(make_standin) -> Iterator:
     servers = []
 
-    def start(mode: str) -> str:
+    def start(mode: str) -> tuple[str, object]:
         standin = make_standin(records=30)
         handler = type("Handler", (_Tamper,), {"upstream": standin.base_url, "mode": mode})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -131,3 +161,12 @@ def test_altered_response_fails_verification(tamper, hawk_key, mode):
         fetch_all(hawk_key, url)
     assert isinstance(raised.value, ResponseSignatureError), raised.value
     assert hawk_key not in str(raised.value)
+
+
+def test_stale_timestamp_answer_with_a_bad_tsm_is_refused(tamper, hawk_key):
+    url, standin = tamper("tsm")
+    skewed = client(hawk_key)
+    skewed.adapter.clock_offset = -3600.0
+    with pytest.raises(ResponseSignatureError, match="tsm"):
+        list(iter_pages(skewed.session, url))
+    assert skewed.adapter.clock_offset == -3600.0

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import Counter
 
 import expected
+import psycopg2
 import pytest
 from conftest import HAWK_ID
 from runner import fetch, run_orchestrate
@@ -113,6 +114,9 @@ def test_later_run_keeps_earlier_views_correct(database, make_standin, hawk_key,
            "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
     assert run_orchestrate(["--ds", "2019-08-01"], env, tmp_path).returncode == 0
     _, before = fetch(database, "select oid from pg_class where relname = 'omis_dataset'")
+    with psycopg2.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("create role report_reader")
+        cursor.execute("grant select on public.omis_dataset, public.completed_omis_orders_2019_08_31 to report_reader")
 
     grown = {d: n + 90 for d, n in COUNTS.items()}
     second = make_standin(counts=grown, page_size=100)
@@ -122,6 +126,9 @@ def test_later_run_keeps_earlier_views_correct(database, make_standin, hawk_key,
 
     _, after = fetch(database, "select oid from pg_class where relname = 'omis_dataset'")
     assert before == after, "the dataset table must be refreshed in place, not recreated"
+    _, grants = fetch(database, "select table_name from information_schema.role_table_grants "
+                                "where grantee = 'report_reader' order by 1")
+    assert grants == [("completed_omis_orders_2019_08_31",), ("omis_dataset",)]
     data = {d: expected.dataset_rows(d, n) for d, n in grown.items()}
     assert_views(database, data, dt.date(2019, 8, 1))
     assert_views(database, data, dt.date(2019, 9, 1))

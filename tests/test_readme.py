@@ -39,6 +39,7 @@ def test_ci_runs_the_readme_test_command():
 def test_every_env_variable_is_documented():
     example = (ROOT / ".env.example").read_text()
     for name in ["DATAHUB_BASE_URL", "HAWK_ID", "HAWK_KEY", "HAWK_ALGORITHM", "DATABASE_URL",
-                 "FINANCIAL_YEAR_FIRST_MONTH_DAY", "INGEST_TASK_CONCURRENCY", "DATAHUB_REQUEST_TIMEOUT"]:
+                 "FINANCIAL_YEAR_FIRST_MONTH_DAY", "INGEST_TASK_CONCURRENCY", "DATAHUB_REQUEST_TIMEOUT",
+                 "DATAHUB_RETRY_SECONDS"]:
         assert f"\n{name}=" in example, name
         assert f"`{name}`" in README, name
