@@ -38,6 +38,21 @@ class ExtractResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def keep_empty_strings() -> None:
+    """Stop dlt's Postgres COPY from turning empty strings into NULL.
+
+    dlt marks every nullable column FORCE_NULL in its COPY, so a quoted "" loads as
+    NULL: right for its own Python csv writer (which quotes None as ""), wrong for Arrow's
+    (which writes NULL unquoted and "" quoted), and Data Hub's "" must stay "". Only our
+    dataset resources load through csv (their file_format), so only they are affected.
+    """
+    from dlt.destinations.impl.postgres import postgres
+
+    if not callable(getattr(postgres, "is_nullable_column", None)):
+        raise RuntimeError("this dlt version changed its Postgres COPY job; revisit keep_empty_strings")
+    postgres.is_nullable_column = lambda column: False
+
+
 def configure_dlt(concurrency: int) -> None:
     """dlt reads its settings from the environment; set ours before the pipeline exists."""
     os.environ.update(
@@ -62,6 +77,7 @@ def run_extract(
 ) -> ExtractResult:
     """Fetch every selected dataset and land it in `raw`; raises on any failure."""
     configure_dlt(settings.concurrency)
+    keep_empty_strings()
     pipelines_dir = pipelines_dir or work_dir() / "dlt"
     shutil.rmtree(pipelines_dir / PIPELINE_NAME, ignore_errors=True)
     pipeline = dlt.pipeline(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from extract.config import PROJECT_ROOT, Settings, work_dir
@@ -38,6 +39,11 @@ class Model:
 class BuildResult:
     models: list[str]
     tests_passed: int
+
+
+def target_path(schema: str) -> Path:
+    """dbt's target directory (manifest, partial-parse state, docs) for one schema."""
+    return work_dir() / "dbt" / ("target" if schema == PUBLISHED_SCHEMA else f"target-{schema}")
 
 
 def one_line(text: str) -> str:
@@ -85,7 +91,9 @@ class DbtProject:
             "--project-dir", str(PROJECT_ROOT),
             "--profiles-dir", str(PROJECT_ROOT),
             "--log-path", str(work_dir() / "dbt" / "logs"),
-            "--target-path", str(work_dir() / "dbt" / "target"),
+            # One target (and so one partial-parse state) per schema: a node's schema is fixed
+            # at parse time, and sharing one state would force a full parse at every switch.
+            "--target-path", str(target_path(schema)),
             "--vars", json.dumps({"ds": self.ds}),
             "--quiet",
             "--no-use-colors",

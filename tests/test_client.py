@@ -4,6 +4,7 @@ pagination. The stand-in shares no Hawk or pagination code with the client.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ def client(key: str, timeout: float = 10.0, retry_seconds: float = 30.0) -> Hawk
 
 
 def fetch_all(key: str, url: str) -> list[dict]:
-    return [row for page in iter_pages(client(key).session, url) for row in page]
+    return [json.loads(bytes(raw)) for page in iter_pages(client(key).session, url) for raw in page]
 
 
 def test_follows_next_to_the_end_and_gets_every_record_once(make_standin, hawk_key):
@@ -73,7 +74,7 @@ def test_skewed_clock_is_corrected_from_a_verified_stale_timestamp_answer(make_s
     standin = make_standin(records=30)
     skewed = client(hawk_key)
     skewed.adapter.clock_offset = -3600.0  # our clock an hour slow
-    rows = [row for page in iter_pages(skewed.session, standin.url("contacts")) for row in page]
+    rows = [raw for page in iter_pages(skewed.session, standin.url("contacts")) for raw in page]
     assert len(rows) == 12
     assert [e["status"] for e in standin.requests_log] == [401, 200]
     assert abs(skewed.adapter.clock_offset) < 5  # now on the server's time (same machine)

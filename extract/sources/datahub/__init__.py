@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from threading import Lock
-from typing import Any
 
 import dlt
+import msgspec
+import pyarrow as pa
 import yaml
 from dlt.extract.resource import DltResource
 
 from extract.config import Secret
 from extract.errors import UsageError
+from extract.sources.datahub import arrow
 from extract.sources.datahub.client import HawkClient, iter_pages
-from extract.sources.datahub.settings import RAW_TYPES, SOURCE_NAME, SOURCES_YML
+from extract.sources.datahub.settings import BATCH_ROWS, RAW_TYPES, SOURCE_NAME, SOURCES_YML
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Dataset:
     name: str
     endpoint: str
     columns: dict[str, str]  # source field -> dlt data type
+    exact: frozenset[str]  # fields landed as the exact text of their JSON value (decimals)
 
 
 @dataclass
@@ -54,13 +57,15 @@ def load_datasets() -> dict[str, Dataset]:
     (source,) = [s for s in document["sources"] if s["name"] == SOURCE_NAME]
     datasets = {}
     for table in source["tables"]:
-        columns = {}
+        columns, exact = {}, set()
         for column in table["columns"]:
             raw_type = column["data_type"]
             if raw_type not in RAW_TYPES:
                 raise ValueError(f"{table['name']}.{column['name']}: unsupported raw type {raw_type}")
             columns[column["name"]] = RAW_TYPES[raw_type]
-        datasets[table["name"]] = Dataset(table["name"], table["meta"]["endpoint"], columns)
+            if (column.get("meta") or {}).get("exact_json_text"):
+                exact.add(column["name"])
+        datasets[table["name"]] = Dataset(table["name"], table["meta"]["endpoint"], columns, frozenset(exact))
     return datasets
 
 
@@ -76,26 +81,29 @@ def select_datasets(names: Iterable[str] | None) -> list[Dataset]:
     return [known[name] for name in wanted]
 
 
-def _fetch(client: HawkClient, url: str, name: str, stats: FetchStats) -> Iterator[list[dict[str, Any]]]:
-    for page in iter_pages(client.session, url):
-        stats.add_page(name, len(page))
-        if page:
+def _fetch(client: HawkClient, url: str, dataset: Dataset, stats: FetchStats) -> Iterator[pa.Table]:
+    def pages() -> Iterator[list[msgspec.Raw]]:
+        for page in iter_pages(client.session, url):
+            stats.add_page(dataset.name, len(page))
             yield page
+
+    yield from arrow.batches(dataset.name, pages(), dataset.columns, dataset.exact, BATCH_ROWS)
 
 
 def dataset_resource(
     dataset: Dataset, client: HawkClient, base_url: str, stats: FetchStats
 ) -> DltResource:
-    """A replace-disposition resource fetching every page of one dataset."""
+    """A replace-disposition resource fetching every page of one dataset, loaded with COPY."""
     columns = {
         column: {"data_type": data_type, "nullable": True}
         for column, data_type in dataset.columns.items()
     }
     return dlt.resource(
-        _fetch(client, base_url + dataset.endpoint, dataset.name, stats),
+        _fetch(client, base_url + dataset.endpoint, dataset, stats),
         name=dataset.name,
         write_disposition="replace",
         columns=columns,
+        file_format="csv",
         parallelized=True,
     )
 
@@ -112,5 +120,7 @@ def datahub(
     stats: FetchStats,
 ) -> list[DltResource]:
     """All selected datasets; fetched concurrently, nested values kept in their row."""
-    client = HawkClient(hawk_id, hawk_key, algorithm, timeout=timeout, retry_seconds=retry_seconds)
+    client = HawkClient(
+        hawk_id, hawk_key, algorithm, timeout=timeout, retry_seconds=retry_seconds, base_url=base_url
+    )
     return [dataset_resource(d, client, base_url, stats) for d in datasets]

@@ -18,6 +18,9 @@ SOURCES_YML: Path = PROJECT_ROOT / "dbt_project" / "models" / "datasets" / "_dat
 # JSON in their row.
 RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint", "jsonb": "json"}
 
+# Records per Arrow table handed to dlt.
+BATCH_ROWS = 5_000
+
 # HTTP behaviour.
 MAX_CONNECTIONS = 8
 MAX_ATTEMPTS = 6  # with DATAHUB_RETRY_SECONDS, bounds the time spent on one page

@@ -1,0 +1,148 @@
+"""Records as Data Hub sent them (raw JSON) -> Arrow tables with the declared raw types.
+
+Handing dlt Arrow tables instead of dicts skips its row-by-row Python normalizer (the
+slowest step of a large load, measured in issue 4) and lets it load with COPY.
+
+The fast path parses a batch of records with Arrow's multi-threaded JSON reader, which
+runs without Python's GIL. Two kinds of field must keep their exact JSON text and are
+cut out of each record with msgspec instead: decimals (a JSON number's digits, such as
+1500000.50, must not pass through a binary float) and lists (landed as JSON). Anything
+the fast path cannot type (a number where text was declared, say) falls back to a
+per-record path that writes such values as text; a value that fits no declared type
+fails the run with the field named, rather than being coerced into something Data Hub
+did not send. Fields Data Hub sends but the source file does not declare are not landed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+from extract.errors import RunError
+
+ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "bigint": pa.int64(), "json": pa.string()}
+NULL = msgspec.Raw(b"null")
+_decode_record = msgspec.json.Decoder(float_hook=str).decode
+_encode_json = msgspec.json.Encoder().encode
+
+
+class FieldTypeError(RunError):
+    """A field whose value does not fit the raw type declared for it."""
+
+
+@cache
+def _raw_fields_decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder:
+    """Decodes just `fields` of a record, each as the raw bytes of its JSON value."""
+    struct = msgspec.defstruct("RawFields", [(name, msgspec.Raw, NULL) for name in fields])
+    return msgspec.json.Decoder(struct)
+
+
+def _raw_text(raw: bytes) -> str | None:
+    if raw == b"null":
+        return None
+    if raw[:1] == b'"':  # a JSON string: its value, not its quoted form
+        return msgspec.json.decode(raw)
+    return raw.decode("utf-8")
+
+
+def schema(columns: dict[str, str]) -> pa.Schema:
+    return pa.schema([(name, ARROW_TYPES[data_type]) for name, data_type in columns.items()])
+
+
+def to_table(
+    dataset: str, records: list[msgspec.Raw], columns: dict[str, str], exact: frozenset[str]
+) -> pa.Table:
+    """One Arrow table for a batch of raw records, in the declared column order.
+
+    `exact` names the fields kept as the exact text of their JSON value (decimals);
+    json-typed fields (lists) are always kept that way.
+    """
+    if not records:
+        return schema(columns).empty_table()
+    try:
+        return _fast_table(records, columns, exact)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, msgspec.DecodeError, UnicodeDecodeError):
+        return _slow_table(dataset, [_decode_record(raw) for raw in records], columns)
+
+
+def _fast_table(records: list[msgspec.Raw], columns: dict[str, str], exact: frozenset[str]) -> pa.Table:
+    as_text = tuple(name for name, kind in columns.items() if kind == "json" or name in exact)
+    typed = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items() if name not in as_text])
+    parsed = pa_json.read_json(
+        io.BytesIO(b"\n".join(records)),
+        parse_options=pa_json.ParseOptions(explicit_schema=typed, unexpected_field_behavior="ignore"),
+    )
+    if parsed.num_rows != len(records):
+        raise pa.ArrowInvalid("record count changed in parsing")
+    arrays: dict[str, pa.Array] = {}
+    if as_text:
+        decode = _raw_fields_decoder(as_text).decode
+        cut = [decode(raw) for raw in records]
+        for name in as_text:
+            arrays[name] = pa.array([_raw_text(bytes(getattr(row, name))) for row in cut], pa.string())
+    for name in typed.names:
+        if name in parsed.column_names:
+            arrays[name] = parsed.column(name).combine_chunks()
+        else:  # a declared field absent from every record of the batch
+            arrays[name] = pa.nulls(len(records), typed.field(name).type)
+    return pa.Table.from_arrays([arrays[name] for name in columns], names=list(columns))
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return _encode_json(value).decode("utf-8")  # a number, boolean, list or object sent as text
+
+
+def _slow_table(dataset: str, records: list[dict[str, Any]], columns: dict[str, str]) -> pa.Table:
+    arrays = []
+    for name, data_type in columns.items():
+        values = [record.get(name) for record in records]
+        if data_type == "json":
+            values = [None if value is None else _encode_json(value).decode("utf-8") for value in values]
+        arrays.append(_array(dataset, name, values, data_type))
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _array(dataset: str, name: str, values: list[Any], data_type: str) -> pa.Array:
+    try:
+        return pa.array(values, ARROW_TYPES[data_type])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        if data_type == "text":  # text takes anything, written as Data Hub sent it
+            return pa.array([_text(value) for value in values], pa.string())
+        bad = next(v for v in values if v is not None and not _fits(v, data_type))
+        raise FieldTypeError(f"{dataset}.{name} should be {data_type}, Data Hub sent {bad!r:.60}") from None
+
+
+def _fits(value: Any, data_type: str) -> bool:
+    if data_type == "bool":
+        return isinstance(value, bool)
+    if data_type == "bigint":
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+    return True
+
+
+def batches(
+    dataset: str,
+    pages: Iterable[list[msgspec.Raw]],
+    columns: dict[str, str],
+    exact: frozenset[str],
+    rows: int,
+) -> Iterator[pa.Table]:
+    """Group pages into tables of about `rows` records; an empty dataset yields one empty table
+    (it must still replace its raw table)."""
+    pending: list[msgspec.Raw] = []
+    produced = False
+    for page in pages:
+        pending.extend(page)
+        if len(pending) >= rows:
+            yield to_table(dataset, pending, columns, exact)
+            produced, pending = True, []
+    if pending or not produced:
+        yield to_table(dataset, pending, columns, exact)
