@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
+import os
 import sys
-import time
 
 from extract import config, database, redact
 from extract.errors import UsageError
 from extract.failures import describe
+from extract.report import FORMATS, Reporter
 
 EPILOG = (
     "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, "
@@ -71,69 +73,35 @@ def build_parser() -> ArgumentParser:
         "--null-columns", choices=["warn", "fail"], default="warn",
         help="what a column NULL in every row does (default: warn)",
     )
+    parser.add_argument("--log-format", choices=FORMATS, default="text", help="text (default) or json lines")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (for cron)")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of failures")
     return parser
 
 
 def run(args: argparse.Namespace, ds: dt.date, settings: config.Settings) -> int:
     """Extract, audit (contracts, dbt tests, quality gate), publish, build the views."""
-    from extract import lock, publish, quality
-    from extract.local_datahub import datahub_endpoint
-    from extract.pipeline import run_extract
-    from extract.sources.datahub import select_datasets
-    from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
+    from extract.run import RunOptions
+    from extract.run import run as run_job
 
-    started = time.perf_counter()
-    target = database.resolve(settings.database_url)
-    lock_connection = target.connect()
-    try:
-        lock.acquire(lock_connection)
-        project = DbtProject(ds.isoformat(), target, settings)
-        project.parse()
-        datasets, views = project.select(args.datasets, args.views)
+    reporter = Reporter(args.log_format, args.quiet)
+    options = RunOptions(args.datasets, args.views, args.allow_shrink, args.null_columns)
+    report = run_job(ds, settings, options, reporter)
+    phases = ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items() if k != "total")
+    if args.log_format == "json":
+        summary = {
+            "event": "done", "status": "success", "ds": ds.isoformat(), "rows": report.rows,
+            "pages": report.pages, "views": report.views, "tests_passed": report.tests_passed,
+            "warnings": report.warnings, "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+        }
+        if not args.quiet:
+            print(json.dumps(summary), flush=True)
+    else:
+        reporter.event("done", f"done in {report.seconds['total']:.1f} s ({phases})")
+        if not settings.database_url:
+            from extract.database import embedded
 
-        with datahub_endpoint(settings) as endpoint:
-            redact.register(endpoint.hawk_key.reveal())
-            source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
-            print(f"data-flow ds={ds.isoformat()}: {source} -> {target.description}", flush=True)
-            extracted = run_extract(settings, endpoint, target, select_datasets(datasets))
-        for name, rows in extracted.rows.items():
-            print(f"  extract  {name:<30} {rows:>9,} rows {extracted.pages.get(name, 0):>6,} pages")
-
-        dbt_started = time.perf_counter()
-        connection = target.connect()
-        try:
-            with connection.cursor() as cursor:  # a clean audit schema: nothing of a dead run leaks in
-                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-            connection.commit()
-            audit = project.build_audit(datasets, views)
-            report = quality.check(
-                connection,
-                {d: {"meta": project.models[d].meta, "columns": project.models[d].columns} for d in datasets},
-                AUDIT_SCHEMA, PUBLISHED_SCHEMA,
-                allow_shrink=args.allow_shrink, null_columns=args.null_columns,
-            )
-            for warning in report.warnings:
-                print(f"  warning  {warning}")
-            published = publish.publish(connection, datasets, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
-            built_views = project.publish_views(views)
-            with connection.cursor() as cursor:
-                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-            connection.commit()
-        finally:
-            connection.close()
-        dbt_seconds = time.perf_counter() - dbt_started
-    finally:
-        lock_connection.close()
-
-    names = ", ".join(f"{p.dataset} ({p.rows:,})" for p in published)
-    print(f"  publish  {names}; {audit.tests_passed} tests passed")
-    for view in built_views:
-        print(f"  view     {view}")
-    phases = ", ".join(f"{k} {v:.1f}" for k, v in extracted.seconds.items())
-    print(f"done in {time.perf_counter() - started:.1f} s ({phases}, dbt and publish {dbt_seconds:.1f})")
-    if not settings.database_url:
-        print(f"query it: psql '{target.dsn(with_password=False)}'")
+            reporter.event("hint", f"query it: psql '{embedded().dsn(with_password=False)}'")
     return 0
 
 
@@ -161,6 +129,8 @@ def configure_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     verbose = "--verbose" in (argv if argv is not None else sys.argv[1:])
+    if verbose:
+        os.environ["DATAFLOW_VERBOSE"] = "1"  # libraries' own logs too
     configure_logging()
     try:
         args = build_parser().parse_args(argv)

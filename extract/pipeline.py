@@ -53,11 +53,17 @@ def keep_empty_strings() -> None:
     postgres.is_nullable_column = lambda column: False
 
 
-def configure_dlt(concurrency: int) -> None:
+def configure_dlt(concurrency: int, verbose: bool = False) -> None:
     """dlt reads its settings from the environment; set ours before the pipeline exists."""
     os.environ.update(
         {
             "RUNTIME__DLTHUB_TELEMETRY": "false",
+            # dlt's own log lines (retried load jobs, schema notes) are for --verbose; the run
+            # reports what matters itself, and a failure ends as one line.
+            "RUNTIME__LOG_LEVEL": "WARNING" if verbose else "CRITICAL",
+            # Raw rows keep dlt's lineage columns (which load, a row id), also on the Arrow path.
+            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true",
             "DESTINATION__REPLACE_STRATEGY": "insert-from-staging",
             "DATA_WRITER__DISABLE_COMPRESSION": "true",
             "DATA_WRITER__FILE_MAX_ITEMS": str(FILE_MAX_ITEMS),
@@ -76,7 +82,7 @@ def run_extract(
     pipelines_dir: Path | None = None,
 ) -> ExtractResult:
     """Fetch every selected dataset and land it in `raw`; raises on any failure."""
-    configure_dlt(settings.concurrency)
+    configure_dlt(settings.concurrency, verbose=os.environ.get("DATAFLOW_VERBOSE") == "1")
     keep_empty_strings()
     pipelines_dir = pipelines_dir or work_dir() / "dlt"
     shutil.rmtree(pipelines_dir / PIPELINE_NAME, ignore_errors=True)

