@@ -1,14 +1,17 @@
 """Publish audited datasets: every published table is refreshed in one transaction.
 
 The published tables are never dropped or renamed: their rows are deleted and the
-audited rows inserted, all datasets inside one transaction. So readers see the old
-data or the new, never a mix or an empty table; the tables keep their OIDs, grants,
-indexes and every view built on them (all earlier period views); and a failure at any
-point, including a kill -9, leaves them exactly as they were.
+audited rows (the audit view, converted as it is read) inserted, all datasets inside
+one transaction. So readers see the old data or the new, never a mix or an empty
+table; the tables keep their OIDs, grants, indexes and every view built on them (all
+earlier period views); and a failure at any point, including a kill -9, leaves them
+exactly as they were. The insert is where the contract's NOT NULL and varchar lengths
+bite: a violation rolls everything back.
 
-A dataset whose columns no longer match the published table (a changed mapping) is
-refused with the difference named: changing a published column's type is a migration
-someone must decide on, never something a run does silently.
+A published table is created from the model's contract the first time. After that, a
+contract that no longer matches it (a changed mapping) is refused with the difference
+named: changing a published column's type is a migration someone must decide on, never
+something a run does silently.
 """
 
 from __future__ import annotations
@@ -20,18 +23,18 @@ from psycopg2.extensions import connection
 
 from extract.errors import RunError
 
+Column = tuple[str, str, bool]  # name, data type, not null
+
 COLUMNS_SQL = """
     select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
     from pg_attribute a
-    join pg_class c on c.oid = a.attrelid
-    join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped
+    where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped
     order by a.attnum
 """
 
 
 class SchemaChangeError(RunError):
-    """An audited dataset whose columns differ from its published table."""
+    """A dataset whose contract differs from its published table."""
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,24 @@ class Published:
     created: bool
 
 
-def table_columns(conn: connection, schema: str, table: str) -> list[tuple[str, str, bool]]:
+def table_columns(conn: connection, qualified: str) -> list[Column]:
     with conn.cursor() as cursor:
-        cursor.execute(COLUMNS_SQL, (schema, table))
+        cursor.execute(COLUMNS_SQL, (qualified,))
         return cursor.fetchall()
 
 
-def describe_difference(
-    dataset: str, published: list[tuple[str, str, bool]], audited: list[tuple[str, str, bool]]
-) -> str:
+def definition(columns: list[Column]) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(name), sql.SQL(data_type), sql.SQL(" not null" if not_null else "")
+        )
+        for name, data_type, not_null in columns
+    )
+
+
+def describe_difference(dataset: str, published: list[Column], expected: list[Column]) -> str:
     old = {name: (kind, not_null) for name, kind, not_null in published}
-    new = {name: (kind, not_null) for name, kind, not_null in audited}
+    new = {name: (kind, not_null) for name, kind, not_null in expected}
     changes = []
     for name in new:
         if name not in old:
@@ -70,25 +80,25 @@ def describe_difference(
 
 
 def publish(
-    conn: connection, datasets: list[str], audit_schema: str, published_schema: str
+    conn: connection, contracts: dict[str, list[Column]], audit_schema: str, published_schema: str
 ) -> list[Published]:
-    """Copy every audited dataset into its published table, all in one transaction."""
+    """Insert every audited dataset into its published table, all in one transaction."""
     done = []
     try:
         with conn.cursor() as cursor:
-            for dataset in datasets:
-                audited = table_columns(conn, audit_schema, dataset)
-                if not audited:
-                    raise RunError(f"{dataset} was not built in {audit_schema}; nothing was published")
-                published = table_columns(conn, published_schema, dataset)
+            for dataset, contract in contracts.items():
                 target = sql.Identifier(published_schema, dataset)
-                source = sql.Identifier(audit_schema, dataset)
+                # PostgreSQL itself spells the contract's types (decimal -> numeric, ...).
+                shape = sql.Identifier(f"contract_{dataset}")
+                cursor.execute(sql.SQL("create temp table {} ({}) on commit drop").format(shape, definition(contract)))
+                expected = table_columns(conn, f'pg_temp."contract_{dataset}"')
+                published = table_columns(conn, f'"{published_schema}"."{dataset}"')
                 if not published:
-                    # LIKE copies the column types and NOT NULL constraints of the contract.
-                    cursor.execute(sql.SQL("create table {} (like {})").format(target, source))
-                elif published != audited:
-                    raise SchemaChangeError(describe_difference(dataset, published, audited))
-                columns = sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in audited)
+                    cursor.execute(sql.SQL("create table {} ({})").format(target, definition(contract)))
+                elif published != expected:
+                    raise SchemaChangeError(describe_difference(dataset, published, expected))
+                columns = sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in contract)
+                source = sql.Identifier(audit_schema, dataset)
                 cursor.execute(sql.SQL("delete from {}").format(target))
                 cursor.execute(
                     sql.SQL("insert into {} ({}) select {} from {}").format(target, columns, columns, source)

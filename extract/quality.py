@@ -4,8 +4,10 @@
   one is not published; the old system's later rule. `--allow-shrink`, or
   `meta: {allow_shrink: true}` / `meta: {min_row_ratio: 0.5}` on a dataset model,
   overrides it.
-- All-null columns: a column NULL in every row is reported; it warns or fails by
-  `--null-columns warn|fail`, or per dataset by `meta: {null_columns: fail}`.
+- All-null columns: a source field empty (null) in every record is reported; it warns
+  or fails by `--null-columns warn|fail`, or per dataset by `meta: {null_columns: fail}`.
+  It is counted on the raw table, which is cheap; a mapped column is NULL in every row
+  exactly when its source field is.
 """
 
 from __future__ import annotations
@@ -56,16 +58,17 @@ def _all_null_columns(conn: connection, schema: str, table: str, columns: list[s
 def check(
     conn: connection,
     datasets: dict[str, dict[str, Any]],
-    audit_schema: str,
-    published_schema: str,
+    schemas: dict[str, str],
     *,
     allow_shrink: bool,
     null_columns: str,
 ) -> QualityReport:
     """Check every audited dataset; raise QualityError naming the first that fails.
 
-    `datasets` maps each dataset to (meta, columns): {"meta": {...}, "columns": [...]}.
+    `datasets` maps each dataset to {"meta": {...}, "fields": [raw source fields]};
+    `schemas` names the "raw", "audit" and "published" schemas.
     """
+    audit_schema, published_schema = schemas["audit"], schemas["published"]
     report = QualityReport()
     failures = []
     for dataset, info in datasets.items():
@@ -82,9 +85,9 @@ def check(
             )
         if new:
             policy = meta.get("null_columns", null_columns)
-            empty = _all_null_columns(conn, audit_schema, dataset, list(info.get("columns", [])))
+            empty = _all_null_columns(conn, schemas["raw"], dataset, list(info.get("fields", [])))
             if empty:
-                message = f"{dataset}: column(s) NULL in every row: {', '.join(empty)}"
+                message = f"{dataset}: source field(s) null in every record: {', '.join(empty)}"
                 (failures if policy == "fail" else report.warnings).append(message)
     if failures:
         raise QualityError(failures[0] + ("" if len(failures) == 1 else f" (and {len(failures) - 1} more)"))

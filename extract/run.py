@@ -52,6 +52,7 @@ def run(ds: dt.date, settings: Settings, options: RunOptions, reporter: Reporter
     from extract.local_datahub import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
+    from extract.sources.datahub.settings import RAW_SCHEMA
     from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
 
     report = RunReport(ds=ds)
@@ -72,7 +73,8 @@ def run(ds: dt.date, settings: Settings, options: RunOptions, reporter: Reporter
             source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
             reporter.event("start", f"data-flow ds={ds.isoformat()}: {source} -> {target.description}",
                            ds=ds.isoformat(), source=source, target=target.description)
-            extracted = run_extract(settings, endpoint, target, select_datasets(datasets))
+            sources = select_datasets(datasets)
+            extracted = run_extract(settings, endpoint, target, sources)
         seconds.update(extracted.seconds)
         report.rows, report.pages = extracted.rows, extracted.pages
         for name, rows in extracted.rows.items():
@@ -91,15 +93,16 @@ def run(ds: dt.date, settings: Settings, options: RunOptions, reporter: Reporter
             with timed(seconds, "gate"):
                 gate = quality.check(
                     connection,
-                    {d: {"meta": project.models[d].meta, "columns": project.models[d].columns} for d in datasets},
-                    AUDIT_SCHEMA, PUBLISHED_SCHEMA,
+                    {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
+                    {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
                     allow_shrink=options.allow_shrink, null_columns=options.null_columns,
                 )
             for warning in gate.warnings:
                 report.warnings.append(warning)
                 reporter.warning(warning)
             with timed(seconds, "publish"):
-                published = publish.publish(connection, datasets, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
+                contracts = {d: list(project.models[d].columns) for d in datasets}
+                published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
             report.published = {item.dataset: item.rows for item in published}
             with timed(seconds, "views"):
                 report.views = project.publish_views(views)

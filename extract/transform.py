@@ -32,7 +32,7 @@ class Model:
     kind: str  # "datasets" or "views"
     depends_on: tuple[str, ...]  # names of the dataset models it reads
     meta: dict[str, Any]
-    columns: tuple[str, ...]
+    columns: tuple[tuple[str, str, bool], ...]  # (name, data_type, not null) from the contract
 
 
 @dataclass
@@ -111,9 +111,11 @@ class DbtProject:
         for node in by_id.values():
             kind = node.fqn[1] if len(node.fqn) > 2 else "other"
             deps = tuple(by_id[d].name for d in node.depends_on.nodes if d in by_id)
-            self.models[node.name] = Model(
-                node.name, node.alias, kind, deps, dict(node.config.meta), tuple(node.columns)
+            columns = tuple(
+                (name, column.data_type or "", any(c.type == "not_null" for c in column.constraints))
+                for name, column in node.columns.items()
             )
+            self.models[node.name] = Model(node.name, node.alias, kind, deps, dict(node.config.meta), columns)
         return self.models
 
     def names(self, kind: str) -> list[str]:
