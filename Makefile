@@ -29,3 +29,6 @@ docs: $(INSTALLED)
 
 clean:
 	rm -rf .data/dlt .data/dbt
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py --scaling

@@ -17,10 +17,14 @@ import logging
 import os
 import sys
 
-from extract import config, database, redact
-from extract.errors import UsageError
-from extract.failures import describe
-from extract.report import FORMATS, Reporter
+from extract.memory import limit_allocators
+
+limit_allocators()  # before anything imports pyarrow
+
+from extract import config, database, redact  # noqa: E402
+from extract.errors import UsageError  # noqa: E402
+from extract.failures import describe  # noqa: E402
+from extract.report import FORMATS, Reporter  # noqa: E402
 
 EPILOG = (
     "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, "

@@ -8,7 +8,7 @@
 
 All three read the same local Data Hub stand-in (a separate process) and each loader
 gets a fresh database on the same embedded PostgreSQL. For each contender it prints
-seconds, records per second and peak RSS (the sum over its process tree, sampled
+seconds, records per second and peak memory (PSS summed over its process tree, sampled
 every 50 ms); for (c) also its phases. With --scaling, (c) is also run at a fifth and
 at twice the record count, for the memory-growth target. Results also go to
 bench/results/latest.json. Timings on a shared machine are noisy: compare the ratios.
@@ -37,8 +37,12 @@ RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 
 
-def peak_rss(process: subprocess.Popen, samples: list[int], stop: threading.Event) -> None:
-    """Sample the RSS of the process and all its descendants until it exits."""
+def peak_memory(process: subprocess.Popen, samples: list[int], stop: threading.Event) -> None:
+    """Sample the memory of the process and all its descendants until it exits.
+
+    PSS (proportional set size) is summed, not RSS: forked workers share pages with
+    their parent, and summing RSS would count those pages once per process.
+    """
     try:
         root = psutil.Process(process.pid)
     except psutil.NoSuchProcess:
@@ -49,7 +53,7 @@ def peak_rss(process: subprocess.Popen, samples: list[int], stop: threading.Even
             total = 0
             for proc in tree:
                 with contextlib.suppress(psutil.NoSuchProcess):
-                    total += proc.memory_info().rss
+                    total += proc.memory_full_info().pss
             samples.append(total)
         except psutil.NoSuchProcess:
             return
@@ -57,12 +61,12 @@ def peak_rss(process: subprocess.Popen, samples: list[int], stop: threading.Even
 
 
 def measure(command: list[str], env: dict[str, str]) -> dict:
-    """Run a contender; its wall seconds, peak tree RSS and output."""
+    """Run a contender; its wall seconds, peak tree memory and output."""
     samples: list[int] = []
     stop = threading.Event()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = threading.Thread(target=peak_rss, args=(process, samples, stop), daemon=True)
+    sampler = threading.Thread(target=peak_memory, args=(process, samples, stop), daemon=True)
     sampler.start()
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
@@ -70,7 +74,7 @@ def measure(command: list[str], env: dict[str, str]) -> dict:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{command[1]} failed ({process.returncode}): {stderr.strip()[-500:]}")
-    return {"seconds": seconds, "peak_rss_mib": max(samples, default=0) / 2**20, "stdout": stdout}
+    return {"seconds": seconds, "peak_mib": max(samples, default=0) / 2**20, "stdout": stdout}
 
 
 class Bench:
@@ -163,20 +167,20 @@ def main() -> None:
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
-    print(f"{'contender':<18}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak RSS MiB':>14}")
+    print(f"{'contender':<18}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak MiB (PSS)':>16}")
     for key, label in (("a", "(a) fetch floor"), ("b", "(b) old system"), ("c", "(c) data-flow")):
         r = results[key]
-        print(f"{label:<18}{r['records']:>10,}{r['seconds']:>10.1f}{rate(r):>12,.0f}{r['peak_rss_mib']:>14.0f}")
+        print(f"{label:<18}{r['records']:>10,}{r['seconds']:>10.1f}{rate(r):>12,.0f}{r['peak_mib']:>16.0f}")
     phases = ", ".join(f"{k} {v:.1f}" for k, v in c["phases"].items())
     print(f"(c) phases (s): {phases}")
     print(f"(c) vs (b): {b['seconds'] / c['seconds']:.1f}x faster   (target >= 10x)")
     print(f"(c) / (a):  {c['seconds'] / a['seconds']:.2f}x the fetch floor   (target <= 1.5x)")
-    print(f"(c) peak RSS: {c['peak_rss_mib']:.0f} MiB   (target <= 350 MiB)")
+    print(f"(c) peak memory: {c['peak_mib']:.0f} MiB   (target <= 350 MiB)")
     if args.scaling:
         small, large = results["small"], results["large"]
-        growth = large["peak_rss_mib"] / small["peak_rss_mib"] - 1
-        print(f"(c) peak RSS at {small['records']:,}: {small['peak_rss_mib']:.0f} MiB, at {large['records']:,}: "
-              f"{large['peak_rss_mib']:.0f} MiB, growth {growth:+.0%}   (target <= +25%)")
+        growth = large["peak_mib"] / small["peak_mib"] - 1
+        print(f"(c) peak memory at {small['records']:,}: {small['peak_mib']:.0f} MiB, at {large['records']:,}: "
+              f"{large['peak_mib']:.0f} MiB, growth {growth:+.0%}   (target <= +25%)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str))
 

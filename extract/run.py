@@ -61,12 +61,20 @@ def run(ds: dt.date, settings: Settings, options: RunOptions, reporter: Reporter
     with timed(seconds, "setup"):
         target = database.resolve(settings.database_url)
         lock_connection = target.connect()
+    connection = None
     try:
         with timed(seconds, "setup"):
             lock.acquire(lock_connection)
             project = DbtProject(ds.isoformat(), target, settings)
             project.parse()
             datasets, views = project.select(options.datasets, options.views)
+
+            connection = target.connect()
+            with connection.cursor() as cursor:
+                # Nothing of an earlier (failed) run's audit may linger: its views depend on
+                # the raw tables the extract is about to replace.
+                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+            connection.commit()
 
         with datahub_endpoint(settings) as endpoint:
             redact.register(endpoint.hawk_key.reveal())
@@ -82,36 +90,31 @@ def run(ds: dt.date, settings: Settings, options: RunOptions, reporter: Reporter
             reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages",
                            dataset=name, rows=rows, pages=pages)
 
-        connection = target.connect()
-        try:
-            with timed(seconds, "audit"):
-                with connection.cursor() as cursor:  # a clean audit schema: nothing of a dead run leaks in
-                    cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-                connection.commit()
-                audit = project.build_audit(datasets, views)
-                report.tests_passed = audit.tests_passed
-            with timed(seconds, "gate"):
-                gate = quality.check(
-                    connection,
-                    {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
-                    {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
-                    allow_shrink=options.allow_shrink, null_columns=options.null_columns,
-                )
-            for warning in gate.warnings:
-                report.warnings.append(warning)
-                reporter.warning(warning)
-            with timed(seconds, "publish"):
-                contracts = {d: list(project.models[d].columns) for d in datasets}
-                published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
-            report.published = {item.dataset: item.rows for item in published}
-            with timed(seconds, "views"):
-                report.views = project.publish_views(views)
-                with connection.cursor() as cursor:
-                    cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-                connection.commit()
-        finally:
-            connection.close()
+        with timed(seconds, "audit"):
+            audit = project.build_audit(datasets, views)
+            report.tests_passed = audit.tests_passed
+        with timed(seconds, "gate"):
+            gate = quality.check(
+                connection,
+                {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
+                {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
+                allow_shrink=options.allow_shrink, null_columns=options.null_columns,
+            )
+        for warning in gate.warnings:
+            report.warnings.append(warning)
+            reporter.warning(warning)
+        with timed(seconds, "publish"):
+            contracts = {d: list(project.models[d].columns) for d in datasets}
+            published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
+        report.published = {item.dataset: item.rows for item in published}
+        with timed(seconds, "views"):
+            report.views = project.publish_views(views)
+            with connection.cursor() as cursor:
+                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+            connection.commit()
     finally:
+        if connection is not None:
+            connection.close()
         lock_connection.close()
     seconds["total"] = time.perf_counter() - started
 

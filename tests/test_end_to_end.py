@@ -113,7 +113,7 @@ def test_later_run_keeps_earlier_views_correct(database, make_standin, hawk_key,
     env = {"DATABASE_URL": database, "DATAHUB_BASE_URL": first.base_url,
            "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
     assert run_orchestrate(["--ds", "2019-08-01"], env, tmp_path).returncode == 0
-    _, before = fetch(database, "select oid from pg_class where relname = 'omis_dataset'")
+    _, before = fetch(database, "select 'public.omis_dataset'::regclass::oid")
     with psycopg2.connect(database) as connection, connection.cursor() as cursor:
         cursor.execute("create role report_reader")
         cursor.execute("grant select on public.omis_dataset, public.completed_omis_orders_2019_08_31 to report_reader")
@@ -124,7 +124,7 @@ def test_later_run_keeps_earlier_views_correct(database, make_standin, hawk_key,
     result = run_orchestrate(["--ds", "2019-09-01"], env, tmp_path)
     assert result.returncode == 0, result.stderr
 
-    _, after = fetch(database, "select oid from pg_class where relname = 'omis_dataset'")
+    _, after = fetch(database, "select 'public.omis_dataset'::regclass::oid")
     assert before == after, "the dataset table must be refreshed in place, not recreated"
     _, grants = fetch(database, "select table_name from information_schema.role_table_grants "
                                 "where grantee = 'report_reader' order by 1")

@@ -9,6 +9,7 @@ types (a timestamp stays the exact string Data Hub sent; dbt casts it).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from threading import Lock
@@ -24,6 +25,11 @@ from extract.errors import UsageError
 from extract.sources.datahub import arrow
 from extract.sources.datahub.client import HawkClient, iter_pages
 from extract.sources.datahub.settings import BATCH_ROWS, RAW_TYPES, SOURCE_NAME, SOURCES_YML
+
+
+def batch_rows() -> int:
+    """Records per Arrow table; DATAFLOW_BATCH_ROWS overrides it for benchmarking."""
+    return int(os.environ.get("DATAFLOW_BATCH_ROWS") or BATCH_ROWS)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _fetch(client: HawkClient, url: str, dataset: Dataset, stats: FetchStats) ->
             stats.add_page(dataset.name, len(page))
             yield page
 
-    yield from arrow.batches(dataset.name, pages(), dataset.columns, dataset.exact, BATCH_ROWS)
+    yield from arrow.batches(dataset.name, pages(), dataset.columns, dataset.exact, batch_rows())
 
 
 def dataset_resource(
