@@ -1,7 +1,12 @@
-"""data-flow: Data Hub datasets -> PostgreSQL warehouse -> monthly report views.
+"""data-flow: Data Hub datasets -> PostgreSQL warehouse -> report views.
 
-    python orchestrate.py --ds 2019-08-01     extract, audit, publish datasets and views for ds
-    python orchestrate.py docs                 write the dbt docs site (lineage)
+    python orchestrate.py --ds 2019-08-01                    one period
+    python orchestrate.py                                    the latest completed period
+    python orchestrate.py --start 2019-06-01 --end 2019-09-01  a backfill (end exclusive)
+    python orchestrate.py --catchup                          every due period not yet built
+    python orchestrate.py --list                             datasets, views, schedules, last runs
+    python orchestrate.py history                            the run history
+    python orchestrate.py docs                               the dbt docs site (lineage)
 
 Configuration comes from the environment (see .env.example). Failures end with one
 line on stderr and a non-zero exit: 2 for usage errors, 3 when another run holds the
@@ -28,7 +33,7 @@ from extract.report import FORMATS, Reporter  # noqa: E402
 
 EPILOG = (
     "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, "
-    "FINANCIAL_YEAR_FIRST_MONTH_DAY, INGEST_TASK_CONCURRENCY, DATAHUB_REQUEST_TIMEOUT."
+    "FINANCIAL_YEAR_FIRST_MONTH_DAY, INGEST_TASK_CONCURRENCY, DATAHUB_REQUEST_TIMEOUT, DATAHUB_RETRY_SECONDS."
 )
 
 
@@ -39,21 +44,20 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def parse_ds(text: str | None, today: dt.date | None = None) -> dt.date:
-    """The run's ds; by default the latest completed month, as Airflow would schedule it."""
-    today = today or dt.datetime.now(dt.UTC).date()
+def parse_date(option: str, text: str | None, today: dt.date | None = None) -> dt.date | None:
+    """A YYYY-MM-DD option value; not in the future."""
     if text is None:
-        last_month_end = today.replace(day=1) - dt.timedelta(days=1)
-        return last_month_end.replace(day=1)
+        return None
+    today = today or dt.datetime.now(dt.UTC).date()
     try:
         if len(text) != 10:
             raise ValueError
-        ds = dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--ds must be a date YYYY-MM-DD, got {text!r}") from None
-    if ds > today:
-        raise UsageError(f"--ds {text} is in the future")
-    return ds
+        raise UsageError(f"{option} must be a date YYYY-MM-DD, got {text!r}") from None
+    if value > today and option != "--end":
+        raise UsageError(f"{option} {text} is in the future")
+    return value
 
 
 def name_list(text: str) -> list[str]:
@@ -64,44 +68,71 @@ def name_list(text: str) -> list[str]:
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="orchestrate.py", description=__doc__.splitlines()[0], epilog=EPILOG)
-    parser.add_argument("command", nargs="?", choices=["run", "docs"], default="run")
-    parser.add_argument("--ds", help="logical date YYYY-MM-DD (default: the latest completed month)")
-    parser.add_argument("--datasets", type=name_list, help="comma-separated datasets to load (default: all)")
-    parser.add_argument("--views", type=name_list, help="comma-separated views to build (default: all)")
-    parser.add_argument(
-        "--allow-shrink", action="store_true",
-        help="publish a dataset even if it has under 90%% of the published rows",
-    )
-    parser.add_argument(
-        "--null-columns", choices=["warn", "fail"], default="warn",
-        help="what a column NULL in every row does (default: warn)",
-    )
-    parser.add_argument("--log-format", choices=FORMATS, default="text", help="text (default) or json lines")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (for cron)")
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks of failures")
+    parser = ArgumentParser(prog="orchestrate.py", description=__doc__.splitlines()[0], epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", choices=["run", "docs", "history"], default="run")
+    when = parser.add_argument_group("which periods")
+    when.add_argument("--ds", help="logical date YYYY-MM-DD (default: each view's latest completed period)")
+    when.add_argument("--start", help="backfill from this ds (inclusive)")
+    when.add_argument("--end", help="backfill up to this ds (exclusive, as in Airflow)")
+    when.add_argument("--catchup", action="store_true", help="build every due period not yet built")
+    what = parser.add_argument_group("what")
+    what.add_argument("--datasets", type=name_list, help="comma-separated datasets to load (default: all)")
+    what.add_argument("--views", type=name_list, help="comma-separated views to build (default: all)")
+    what.add_argument("--skip-extract", action="store_true", help="rebuild views from the data already loaded")
+    what.add_argument("--list", action="store_true", help="show datasets, views, schedules and their last runs")
+    gate = parser.add_argument_group("quality gate")
+    gate.add_argument("--allow-shrink", action="store_true",
+                      help="publish a dataset even if it has under 90%% of the published rows")
+    gate.add_argument("--null-columns", choices=["warn", "fail"], default="warn",
+                      help="what a source field null in every record does (default: warn)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--log-format", choices=FORMATS, default="text", help="text (default) or json lines")
+    out.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (for cron)")
+    out.add_argument("--verbose", action="store_true", help="show tracebacks of failures and library logs")
     return parser
 
 
-def run(args: argparse.Namespace, ds: dt.date, settings: config.Settings) -> int:
-    """Extract, audit (contracts, dbt tests, quality gate), publish, build the views."""
+def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
     from extract.run import RunOptions
+
+    ds = parse_date("--ds", args.ds)
+    start, end = parse_date("--start", args.start), parse_date("--end", args.end)
+    if sum(bool(x) for x in (ds, start or end, args.catchup)) > 1:
+        raise UsageError("use one of --ds, --start/--end and --catchup")
+    return RunOptions(
+        datasets=args.datasets, views=args.views, allow_shrink=args.allow_shrink,
+        null_columns=args.null_columns, ds=ds, start=start, end=end, catchup=args.catchup,
+        skip_extract=args.skip_extract,
+    )
+
+
+def run(args: argparse.Namespace, settings: config.Settings) -> int:
+    """Extract, audit (contracts, dbt tests, quality gate), publish, build the views."""
     from extract.run import run as run_job
 
     reporter = Reporter(args.log_format, args.quiet)
-    options = RunOptions(args.datasets, args.views, args.allow_shrink, args.null_columns)
-    report = run_job(ds, settings, options, reporter)
-    phases = ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items() if k != "total")
+    reports = run_job(settings, options_from(args), reporter)
+    if not reports:
+        return 0
+    seconds = reports[-1].seconds
+    for report in reports[:-1]:
+        for phase, value in report.seconds.items():
+            seconds[phase] = seconds.get(phase, 0.0) + value
     if args.log_format == "json":
+        loaded = next((r for r in reports if r.rows), reports[0])
         summary = {
-            "event": "done", "status": "success", "ds": ds.isoformat(), "rows": report.rows,
-            "pages": report.pages, "views": report.views, "tests_passed": report.tests_passed,
-            "warnings": report.warnings, "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+            "event": "done", "status": "success", "ds": [r.ds.isoformat() for r in reports],
+            "rows": loaded.rows, "pages": loaded.pages, "views": [v for r in reports for v in r.views],
+            "tests_passed": loaded.tests_passed, "warnings": loaded.warnings,
+            "seconds": {k: round(v, 3) for k, v in seconds.items()},
         }
         if not args.quiet:
             print(json.dumps(summary), flush=True)
     else:
-        reporter.event("done", f"done in {report.seconds['total']:.1f} s ({phases})")
+        phases = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items() if k != "total")
+        periods = ", ".join(r.ds.isoformat() for r in reports)
+        reporter.event("done", f"done in {seconds.get('total', 0):.1f} s for ds {periods} ({phases})")
         if not settings.database_url:
             from extract.database import embedded
 
@@ -109,15 +140,69 @@ def run(args: argparse.Namespace, ds: dt.date, settings: config.Settings) -> int
     return 0
 
 
-def docs(ds: dt.date, settings: config.Settings) -> int:
-    """Generate the dbt docs site, raw sources included, as one static HTML file."""
+def show_history(settings: config.Settings) -> int:
+    from extract import history
+
+    connection = database.resolve(settings.database_url).connect()
+    try:
+        rows = history.rows(connection)
+    finally:
+        connection.close()
+    if not rows:
+        print("no runs yet")
+        return 0
+    print(f"{'run':<9}{'ds':<12}{'started (UTC)':<21}{'seconds':>8}  {'status':<8}{'rows':>10}  views / error")
+    for row in rows:
+        took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else 0.0
+        detail = row["error"] or ", ".join(row["views"]) or "-"
+        total = sum(row["rows"].values())
+        print(f"{str(row['run_id'])[:8]:<9}{row['ds'].isoformat():<12}"
+              f"{row['started_at'].astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}  {took:>7.1f}  {row['status']:<8}"
+              f"{total:>10,}  {detail}")
+    return 0
+
+
+def show_list(settings: config.Settings) -> int:
+    """Datasets with their endpoints, views with their schedules, and the last successful runs."""
+    from extract import history, schedule
+    from extract.run import latest_month
+    from extract.sources.datahub import load_datasets
     from extract.transform import DbtProject
 
     target = database.resolve(settings.database_url)
+    connection = target.connect()
+    try:
+        loaded, built = history.last_success(connection)
+    finally:
+        connection.close()
+    project = DbtProject(latest_month(dt.datetime.now(dt.UTC)).isoformat(), target, settings)
+    project.parse()
+    print("datasets")
+    for name, dataset in load_datasets().items():
+        when = loaded.get(name)
+        print(f"  {name:<30} {dataset.endpoint:<45} last loaded: "
+              f"{when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC" if when else
+              f"  {name:<30} {dataset.endpoint:<45} last loaded: never")
+    print("views")
+    for name in project.names("views"):
+        scheduled = schedule.from_meta(name, project.models[name].meta)
+        relations = [ds for relation, ds in built.items() if relation.startswith(name + "_")]
+        last = max(relations).isoformat() if relations else "never"
+        end = f" to {scheduled.end}" if scheduled.end else ""
+        print(f"  {name:<30} {scheduled.expression:<10} from {scheduled.start}{end:<14} last built ds: {last}")
+    return 0
+
+
+def docs(settings: config.Settings) -> int:
+    """Generate the dbt docs site, raw sources included, as one static HTML file."""
+    from extract.run import latest_month
+    from extract.transform import DbtProject, target_path
+
+    target = database.resolve(settings.database_url)
     target.connect().close()
-    DbtProject(ds.isoformat(), target, settings).docs()
-    path = config.work_dir() / "dbt" / "target" / "static_index.html"
-    print(f"dbt docs written to {path} (open it in a browser)")
+    project = DbtProject(latest_month(dt.datetime.now(dt.UTC)).isoformat(), target, settings)
+    project.docs()
+    print(f"dbt docs written to {target_path('public') / 'static_index.html'} (open it in a browser)")
     return 0
 
 
@@ -140,8 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         settings = config.from_environment()
         redact.register_settings(settings)
-        ds = parse_ds(args.ds)
-        return docs(ds, settings) if args.command == "docs" else run(args, ds, settings)
+        if args.command == "docs":
+            return docs(settings)
+        if args.command == "history":
+            return show_history(settings)
+        if args.list:
+            return show_list(settings)
+        return run(args, settings)
     except KeyboardInterrupt:
         print("error: interrupted; nothing was published", file=sys.stderr)
         return 130

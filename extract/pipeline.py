@@ -18,9 +18,11 @@ from pathlib import Path
 import dlt
 from dlt.common.runtime.collector import NULL_COLLECTOR
 
+from extract import progress
 from extract.config import Settings, work_dir
 from extract.database import Target
 from extract.local_datahub import Endpoint
+from extract.report import Reporter
 from extract.sources.datahub import Dataset, FetchStats, datahub
 from extract.sources.datahub.settings import RAW_SCHEMA
 
@@ -84,6 +86,7 @@ def run_extract(
     endpoint: Endpoint,
     target: Target,
     datasets: list[Dataset],
+    reporter: Reporter | None = None,
     pipelines_dir: Path | None = None,
 ) -> ExtractResult:
     """Fetch every selected dataset and land it in `raw`; raises on any failure."""
@@ -111,7 +114,8 @@ def run_extract(
     )
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    pipeline.extract(source)
+    with progress.shown(stats, reporter or Reporter(quiet=True)):
+        pipeline.extract(source)
     seconds["fetch"] = time.perf_counter() - started
     started = time.perf_counter()
     normalize_info = pipeline.normalize()

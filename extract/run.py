@@ -1,7 +1,8 @@
-"""One run of the main job: extract, audit, quality gate, publish, views.
+"""A run of the main job: extract once, audit, quality gate, publish, then the views of
+every period asked for (one ds, a backfill range, the catch-up, or the latest period).
 
 Order matters for "nothing changed on failure": everything that can be refused
-(settings, names, the run lock) is checked before the first byte is fetched, and
+(settings, names, dates, the run lock) is checked before the first byte is fetched, and
 nothing visible to analysts changes before the single publish transaction.
 """
 
@@ -9,13 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from extract import database, lock, publish, quality, redact
+from extract import database, history, lock, publish, quality, redact, schedule
 from extract.config import Settings
+from extract.errors import UsageError
 from extract.report import Reporter
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
+
+    from extract.transform import DbtProject
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,18 @@ class RunOptions:
     views: list[str] | None = None
     allow_shrink: bool = False
     null_columns: str = "warn"
+    ds: dt.date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None  # exclusive, as in Airflow
+    catchup: bool = False
+    skip_extract: bool = False
+
+
+@dataclass(frozen=True)
+class Period:
+    ds: dt.date
+    next_ds: dt.date
+    views: tuple[str, ...]
 
 
 @dataclass
@@ -47,80 +68,187 @@ def timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
         seconds[phase] = seconds.get(phase, 0.0) + time.perf_counter() - started
 
 
-def run(ds: dt.date, settings: Settings, options: RunOptions, reporter: Reporter) -> RunReport:
-    """Run the main job for one ds; raise a DataFlowError (nothing published) on failure."""
-    from extract.local_datahub import datahub_endpoint
-    from extract.pipeline import run_extract
-    from extract.sources.datahub import select_datasets
-    from extract.sources.datahub.settings import RAW_SCHEMA
-    from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
+def view_relation(view: str, period: Period) -> str:
+    """The name a view gets for a period: its last day (as dbt's period_suffix macro)."""
+    return f"{view}_{period.next_ds - dt.timedelta(days=1):%Y_%m_%d}"
 
-    report = RunReport(ds=ds)
+
+def latest_month(now: dt.datetime) -> dt.date:
+    """The latest completed month's ds: on 1 September, 2019-08-01."""
+    return (now.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def plan(
+    options: RunOptions,
+    schedules: dict[str, schedule.Schedule],
+    built: set[str],
+    now: dt.datetime,
+) -> list[Period]:
+    """The periods to build, in order, each with the views scheduled for it."""
+    if options.start and options.end and options.start >= options.end:
+        raise UsageError(f"--start {options.start} is not before --end {options.end}")
+    if bool(options.start) != bool(options.end):
+        raise UsageError("--start and --end go together (the end is exclusive)")
+    groups: dict[tuple[dt.date, dt.date], list[str]] = defaultdict(list)
+    for view, scheduled in schedules.items():
+        if options.ds is not None:
+            if options.ds < scheduled.start:
+                raise UsageError(f"--ds {options.ds} is before view {view}'s start date {scheduled.start}")
+            if scheduled.end and options.ds >= scheduled.end:
+                raise UsageError(f"--ds {options.ds} is after view {view}'s end date {scheduled.end}")
+            wanted = [options.ds]
+        elif options.start and options.end:
+            wanted = scheduled.periods(options.start, options.end)
+        else:
+            latest = scheduled.latest_completed(now)
+            if latest is None:
+                wanted = []
+            elif options.catchup:
+                candidates = scheduled.periods(scheduled.start, latest + dt.timedelta(days=1))
+                wanted = [
+                    ds for ds in candidates
+                    if view_relation(view, Period(ds, scheduled.next_ds(ds), ())) not in built
+                ]
+            else:
+                wanted = [latest]
+        for ds in wanted:
+            groups[(ds, scheduled.next_ds(ds))].append(view)
+    periods = [Period(ds, next_ds, tuple(sorted(views))) for (ds, next_ds), views in groups.items()]
+    if not schedules:  # datasets only: load them under the run's ds
+        ds = options.ds or options.start or latest_month(now)
+        periods = [Period(ds, ds, ())]
+    return sorted(periods, key=lambda period: (period.ds, period.next_ds))
+
+
+def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[RunReport]:
+    """Run the job; raise a DataFlowError (nothing published) on failure."""
+    from extract.failures import describe
+    from extract.transform import DbtProject  # noqa: F811 - the runtime import of the hint
+
+    now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    seconds = report.seconds
-    with timed(seconds, "setup"):
+    setup: dict[str, float] = {}
+    with timed(setup, "setup"):
         target = database.resolve(settings.database_url)
         lock_connection = target.connect()
     connection = None
     try:
-        with timed(seconds, "setup"):
+        with timed(setup, "setup"):
             lock.acquire(lock_connection)
-            project = DbtProject(ds.isoformat(), target, settings)
+            connection = target.connect()
+            provisional = options.ds or options.start or latest_month(now)
+            project = DbtProject(provisional.isoformat(), target, settings)
             project.parse()
             datasets, views = project.select(options.datasets, options.views)
+            if options.skip_extract:
+                datasets = []
+            schedules = {view: schedule.from_meta(view, project.models[view].meta) for view in views}
+            periods = plan(options, schedules, history.built_views(connection) if options.catchup else set(), now)
+        if not periods:
+            reporter.event("nothing", "nothing to do: every scheduled period is built")
+            return []
+        history.ensure(connection)  # only now: a refused run changes nothing
 
-            connection = target.connect()
-            with connection.cursor() as cursor:
-                # Nothing of an earlier (failed) run's audit may linger: its views depend on
-                # the raw tables the extract is about to replace.
-                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-            connection.commit()
-
-        with datahub_endpoint(settings) as endpoint:
-            redact.register(endpoint.hawk_key.reveal())
-            source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
-            reporter.event("start", f"data-flow ds={ds.isoformat()}: {source} -> {target.description}",
-                           ds=ds.isoformat(), source=source, target=target.description)
-            sources = select_datasets(datasets)
-            extracted = run_extract(settings, endpoint, target, sources)
-        seconds.update(extracted.seconds)
-        report.rows, report.pages = extracted.rows, extracted.pages
-        for name, rows in extracted.rows.items():
-            pages = extracted.pages.get(name, 0)
-            reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages",
-                           dataset=name, rows=rows, pages=pages)
-
-        with timed(seconds, "audit"):
-            audit = project.build_audit(datasets, views)
-            report.tests_passed = audit.tests_passed
-        with timed(seconds, "gate"):
-            gate = quality.check(
-                connection,
-                {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
-                {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
-                allow_shrink=options.allow_shrink, null_columns=options.null_columns,
-            )
-        for warning in gate.warnings:
-            report.warnings.append(warning)
-            reporter.warning(warning)
-        with timed(seconds, "publish"):
-            contracts = {d: list(project.models[d].columns) for d in datasets}
-            published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
-        report.published = {item.dataset: item.rows for item in published}
-        with timed(seconds, "views"):
-            report.views = project.publish_views(views)
-            with connection.cursor() as cursor:
-                cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-            connection.commit()
+        run_id = history.new_run_id()
+        reports: list[RunReport] = []
+        loaded: RunReport | None = None
+        for index, period in enumerate(periods):
+            began = dt.datetime.now(dt.UTC)
+            history.record(connection, run_id, period.ds, began, "running")
+            report = RunReport(ds=period.ds, seconds=dict(setup) if index == 0 else {})
+            try:
+                if project.ds != period.ds.isoformat() or project.next_ds != period.next_ds.isoformat():
+                    project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
+                    with timed(report.seconds, "setup"):
+                        project.parse()
+                if loaded is None and datasets:
+                    load(project, connection, datasets, period, settings, options, reporter, report)
+                    loaded = report
+                elif loaded is not None:
+                    report.rows, report.published = loaded.rows, loaded.published
+                if period.views:
+                    with timed(report.seconds, "views"):
+                        report.views = project.publish_views(list(period.views))
+                history.record(connection, run_id, period.ds, began, "success", report.published, report.views)
+            except BaseException as exc:
+                message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
+                try:
+                    connection.rollback()
+                    history.record(connection, run_id, period.ds, began, "failed", report.published,
+                                   report.views, redact.text(message))
+                except Exception:  # noqa: BLE001, S110 - the run's own error is the one to report
+                    pass
+                raise
+            for view in report.views:
+                reporter.event("view", f"  view     {view}", ds=period.ds.isoformat(), view=view)
+            reports.append(report)
+        reports[-1].seconds["total"] = time.perf_counter() - started
+        return reports
     finally:
         if connection is not None:
             connection.close()
         lock_connection.close()
-    seconds["total"] = time.perf_counter() - started
 
+
+def load(
+    project: DbtProject,
+    connection: PgConnection,
+    datasets: list[str],
+    period: Period,
+    settings: Settings,
+    options: RunOptions,
+    reporter: Reporter,
+    report: RunReport,
+) -> None:
+    """Extract, audit, gate and publish the datasets (once per run)."""
+    from extract.local_datahub import datahub_endpoint
+    from extract.pipeline import run_extract
+    from extract.sources.datahub import select_datasets
+    from extract.sources.datahub.settings import RAW_SCHEMA
+    from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA
+
+    seconds = report.seconds
+    with connection.cursor() as cursor:
+        # Nothing of an earlier (failed) run's audit may linger: its views depend on the
+        # raw tables the extract is about to replace.
+        cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+    connection.commit()
+    with datahub_endpoint(settings) as endpoint:
+        redact.register(endpoint.hawk_key.reveal())
+        source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
+        target = project.target.description
+        reporter.event("start", f"data-flow ds={period.ds.isoformat()}: {source} -> {target}",
+                       ds=period.ds.isoformat(), source=source, target=target)
+        sources = select_datasets(datasets)
+        extracted = run_extract(settings, endpoint, project.target, sources, reporter)
+    seconds.update(extracted.seconds)
+    report.rows, report.pages = extracted.rows, extracted.pages
+    for name, rows in extracted.rows.items():
+        pages = extracted.pages.get(name, 0)
+        reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages",
+                       dataset=name, rows=rows, pages=pages)
+
+    with timed(seconds, "audit"):
+        audited_views = [v for v in period.views if set(project.models[v].depends_on) <= set(datasets)]
+        audit = project.build_audit(datasets, audited_views)
+        report.tests_passed = audit.tests_passed
+    with timed(seconds, "gate"):
+        gate = quality.check(
+            connection,
+            {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
+            {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
+            allow_shrink=options.allow_shrink, null_columns=options.null_columns,
+        )
+    for warning in gate.warnings:
+        report.warnings.append(warning)
+        reporter.warning(warning)
+    with timed(seconds, "publish"):
+        contracts = {d: list(project.models[d].columns) for d in datasets}
+        published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
+        with connection.cursor() as cursor:
+            cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+        connection.commit()
+    report.published = {item.dataset: item.rows for item in published}
     names = ", ".join(f"{name} ({rows:,})" for name, rows in report.published.items())
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
                    datasets=report.published, tests_passed=report.tests_passed)
-    for view in report.views:
-        reporter.event("view", f"  view     {view}", view=view)
-    return report

@@ -65,8 +65,9 @@ def failure_reason(result: Any) -> str:
 class DbtProject:
     """The dbt project for one run's ds against one target database."""
 
-    def __init__(self, ds: str, target: Target, settings: Settings) -> None:
+    def __init__(self, ds: str, target: Target, settings: Settings, next_ds: str | None = None) -> None:
         self.ds = ds
+        self.next_ds = next_ds
         self.target = target
         self.settings = settings
         self._manifest: Any = None
@@ -94,7 +95,7 @@ class DbtProject:
             # One target (and so one partial-parse state) per schema: a node's schema is fixed
             # at parse time, and sharing one state would force a full parse at every switch.
             "--target-path", str(target_path(schema)),
-            "--vars", json.dumps({"ds": self.ds}),
+            "--vars", json.dumps({"ds": self.ds, **({"next_ds": self.next_ds} if self.next_ds else {})}),
             "--quiet",
             "--no-use-colors",
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,10 @@ def dbt_environment(url: str) -> dict[str, str]:
         "DATAFLOW_DB_USER": parts.username or "postgres", "DATAFLOW_DB_NAME": parts.path.lstrip("/"),
         "DBT_ENV_SECRET_DATAFLOW_DB_PASSWORD": parts.password or "", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project whose models a test may change."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".data", ".git", "__pycache__", "bench"))
+    return copy

@@ -7,7 +7,6 @@ One database is published once (seed 0); every failing run then offers *differen
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -17,7 +16,7 @@ import psycopg2
 import pytest
 from conftest import HAWK_ID, ROOT, new_database
 from expected import MAPPINGS
-from runner import dbt_environment, fetch, fingerprint, orchestrate_command, run_orchestrate
+from runner import dbt_environment, fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 
 from standin.data import records
 from standin.faults import Fault
@@ -290,13 +289,6 @@ def test_kill_9_inside_the_publish_transaction(unchanged: Published) -> None:
 
 
 # ---------------------------------------------------------------- survivors and secrets
-
-def project_copy(tmp_path: Path) -> Path:
-    """A copy of the project whose models a test may change."""
-    copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".data", ".git", "__pycache__"))
-    return copy
-
 
 def test_changed_column_type_fails_loudly(unchanged: Published, tmp_path: Path) -> None:
     copy = project_copy(tmp_path)

@@ -39,7 +39,13 @@
 
 
 {% macro period_suffix(ds=none) -%}
-    {#- The view-name suffix: the period's last day, e.g. 2019_08_31. -#}
+    {#- The view-name suffix: the period's last day, e.g. 2019_08_31 (the day before the
+        var next_ds when the run's schedule gives one, else the end of ds's month). -#}
+    {%- if ds is none and var('next_ds', none) is not none -%}
+        {%- set last = modules.datetime.date.fromisoformat(var('next_ds') | string)
+            - modules.datetime.timedelta(days=1) -%}
+        {{ return(last.isoformat() | replace('-', '_')) }}
+    {%- endif -%}
     {{ return(month_end(ds) | replace('-', '_')) }}
 {%- endmacro %}
 
@@ -73,4 +79,18 @@
 {% macro in_utc_month(column, ds=none) -%}
     {#- True when a timestamptz falls in ds's month, the month taken in UTC. -#}
     ({{ column }} >= {{ utc_timestamp(month_start(ds)) }} and {{ column }} < {{ utc_timestamp(next_month_start(ds)) }})
+{%- endmacro %}
+
+
+{% macro next_ds() -%}
+    {#- The first day after the run's period: the var next_ds (from the view's schedule),
+        else the first day of the next month. -#}
+    {%- set value = var('next_ds', none) -%}
+    {{ return((value | string) if value is not none else next_month_start()) }}
+{%- endmacro %}
+
+
+{% macro in_utc_period(column) -%}
+    {#- True when a timestamptz falls in the run's scheduled period [ds, next_ds), in UTC. -#}
+    ({{ column }} >= {{ utc_timestamp(ds_date().isoformat()) }} and {{ column }} < {{ utc_timestamp(next_ds()) }})
 {%- endmacro %}
