@@ -2,7 +2,7 @@
 
 On a terminal it is one line redrawn in place; elsewhere (cron, CI, a pipe) a plain log
 line every LOG_EVERY seconds; as JSON events with --log-format json; nothing with
-line every LOG_EVERY seconds; as JSON events with --log-format json; nothing with
+--quiet. DATAFLOW_PROGRESS_SECONDS overrides the interval.
 """
 
 from __future__ import annotations
