@@ -25,7 +25,7 @@ lint: $(INSTALLED)
 	$(BIN)/sqlfluff lint dbt_project
 
 docs: $(INSTALLED)
-	$(BIN)/python orchestrate.py docs --ds 2019-08-01
+	$(BIN)/python orchestrate.py docs
 
 clean:
 	rm -rf .data/dlt .data/dbt
