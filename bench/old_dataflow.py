@@ -17,20 +17,16 @@ prints one JSON line: {"records": N, "pages": P, "seconds": S}.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import sys
 import time
 from pathlib import Path
 
-import mohawk
 import psycopg2
 import requests
 from psycopg2 import sql
-
-logging.getLogger("mohawk").setLevel(logging.ERROR)
+from signed_get import signed_get
 
 MAPPINGS_FILE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "field_mappings.json"
 MAPPINGS = json.loads(MAPPINGS_FILE.read_text())
@@ -38,15 +34,7 @@ MAPPINGS = json.loads(MAPPINGS_FILE.read_text())
 
 def fetch_pages(session: requests.Session, credentials: dict, url: str):
     while url:
-        sender = mohawk.Sender(credentials, url, "GET", content="", content_type="")
-        response = session.get(url, headers={"Authorization": sender.request_header}, timeout=60)
-        response.raise_for_status()
-        sender.accept_response(
-            response.headers["Server-Authorization"],
-            content=io.BytesIO(response.content),
-            content_type=response.headers["Content-Type"],
-        )
-        body = response.json()
+        body = signed_get(session, credentials, url).json()
         yield body["results"]
         url = body["next"]
 

@@ -9,7 +9,7 @@
 All three read the same local Data Hub stand-in (a separate process) and each loader
 gets a fresh database on the same embedded PostgreSQL. For each contender it prints
 seconds, records per second and peak memory (PSS summed over its process tree, sampled
-every 50 ms); for (c) also its phases. With --scaling, (c) is also run at a fifth and
+every 250 ms); for (c) also its phases. With --scaling, (c) is also run at a fifth and
 at twice the record count, for the memory-growth target. Results also go to
 bench/results/latest.json. Timings on a shared machine are noisy: compare the ratios.
 """
@@ -57,7 +57,7 @@ def peak_memory(process: subprocess.Popen, samples: list[int], stop: threading.E
             samples.append(total)
         except psutil.NoSuchProcess:
             return
-        stop.wait(0.05)
+        stop.wait(0.25)
 
 
 def measure(command: list[str], env: dict[str, str]) -> dict:
