@@ -73,6 +73,14 @@ def view_relation(view: str, period: Period) -> str:
     return f"{view}_{period.next_ds - dt.timedelta(days=1):%Y_%m_%d}"
 
 
+def effective_next_ds(project: DbtProject) -> str:
+    """The period end a parsed project uses: its next_ds var, else (as the dbt macro) the next month."""
+    if project.next_ds:
+        return project.next_ds
+    ds = dt.date.fromisoformat(project.ds)
+    return (ds.replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+
+
 def latest_month(now: dt.datetime) -> dt.date:
     """The latest completed month's ds: on 1 September, 2019-08-01."""
     return (now.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
@@ -157,7 +165,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
             history.record(connection, run_id, period.ds, began, "running")
             report = RunReport(ds=period.ds, seconds=dict(setup) if index == 0 else {})
             try:
-                if project.ds != period.ds.isoformat() or project.next_ds != period.next_ds.isoformat():
+                if (project.ds, effective_next_ds(project)) != (period.ds.isoformat(), period.next_ds.isoformat()):
                     project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
                     with timed(report.seconds, "setup"):
                         project.parse()
