@@ -73,12 +73,13 @@ def view_relation(view: str, period: Period) -> str:
     return f"{view}_{period.next_ds - dt.timedelta(days=1):%Y_%m_%d}"
 
 
+def next_month(ds: dt.date) -> dt.date:
+    return (ds.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def effective_next_ds(project: DbtProject) -> str:
     """The period end a parsed project uses: its next_ds var, else (as the dbt macro) the next month."""
-    if project.next_ds:
-        return project.next_ds
-    ds = dt.date.fromisoformat(project.ds)
-    return (ds.replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+    return project.next_ds or next_month(dt.date.fromisoformat(project.ds)).isoformat()
 
 
 def latest_month(now: dt.datetime) -> dt.date:
@@ -124,7 +125,7 @@ def plan(
     periods = [Period(ds, next_ds, tuple(sorted(views))) for (ds, next_ds), views in groups.items()]
     if not schedules:  # datasets only: load them under the run's ds
         ds = options.ds or options.start or latest_month(now)
-        periods = [Period(ds, ds, ())]
+        periods = [Period(ds, next_month(ds), ())]
     return sorted(periods, key=lambda period: (period.ds, period.next_ds))
 
 
