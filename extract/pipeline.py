@@ -1,6 +1,6 @@
 """Run the dlt extract: Data Hub APIs -> `raw` schema, staging then replace.
 
-Raw tables are replaced with dlt's `insert-from-staging` strategy: every dataset is
+Raw tables are replaced with dlt's `staging-optimized` strategy: every dataset is
 loaded into `raw_staging` first and swapped into `raw` in one transaction, so a raw
 table only changes once its dataset was fetched completely, and readers never see it
 empty. dlt's local working directory is wiped before every run: a load package left

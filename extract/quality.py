@@ -21,7 +21,6 @@ from psycopg2.extensions import connection
 from extract.errors import RunError
 
 DEFAULT_MIN_ROW_RATIO = 0.9
-NULL_POLICIES = ("warn", "fail")
 
 
 class QualityError(RunError):

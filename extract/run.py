@@ -238,8 +238,7 @@ def load(
                        dataset=name, rows=rows, pages=pages)
 
     with timed(seconds, "audit"):
-        audited_views = [v for v in period.views if set(project.models[v].depends_on) <= set(datasets)]
-        audit = project.build_audit(datasets, audited_views)
+        audit = project.build_audit(datasets, list(period.views))
         report.tests_passed = audit.tests_passed
     with timed(seconds, "gate"):
         gate = quality.check(

@@ -69,7 +69,7 @@ class Schedule:
         ds = croniter(self.cron, dt.datetime.combine(candidate, dt.time())).get_prev(dt.datetime).date()
         # `candidate` starts a period still running; the one before it has ended.
         if self.end and ds >= self.end:
-            ds = self.periods(self.start, self.end)[-1] if self.periods(self.start, self.end) else None
+            ds = next(reversed(self.periods(self.start, self.end)), None)
         return ds if ds is not None and ds >= self.start else None
 
 

@@ -33,7 +33,7 @@ from tenacity import (
 
 from extract.config import Secret
 from extract.errors import RunError
-from extract.sources.datahub.hawk import HawkAdapter
+from extract.sources.datahub.hawk import HawkAdapter, response_path
 from extract.sources.datahub.settings import (
     MAX_ATTEMPTS,
     MAX_CONNECTIONS,
@@ -135,7 +135,7 @@ _decode_page = msgspec.json.Decoder(Page).decode
 
 def parse_page(response: Response) -> Page:
     """Decode one page and check it is a DRF page: `results` a list, `next` a URL or null."""
-    where = response.request.path_url.split("?")[0] if response.request else "response"
+    where = response_path(response)
     try:
         return _decode_page(response.content)
     except msgspec.ValidationError as exc:

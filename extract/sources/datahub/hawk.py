@@ -91,10 +91,15 @@ class HawkAdapter(HTTPAdapter):
         return True
 
 
+def response_path(response: Response) -> str:
+    """The request path a response answers, without the query (cursors), for messages."""
+    return response.request.path_url.split("?")[0] if response.request else "response"
+
+
 def verify_response(sender: mohawk.Sender, response: Response) -> None:
     """Check the Server-Authorization header against the exact body and content type."""
     header = response.headers.get("Server-Authorization")
-    where = response.request.path_url.split("?")[0] if response.request else "response"
+    where = response_path(response)
     if not header:
         raise ResponseSignatureError(f"response from {where} has no Server-Authorization header")
     try:
