@@ -24,7 +24,8 @@ from extract.database import Target
 from extract.local_datahub import Endpoint
 from extract.report import Reporter
 from extract.sources.datahub import Dataset, FetchStats, datahub
-from extract.sources.datahub.settings import RAW_SCHEMA
+from extract.sources.datahub.convert import Converter
+from extract.sources.datahub.settings import CONVERT_WORKERS, RAW_SCHEMA
 
 PIPELINE_NAME = "datahub"
 
@@ -49,9 +50,9 @@ def keep_empty_strings() -> None:
     """Stop dlt's Postgres COPY from turning empty strings into NULL.
 
     dlt marks every nullable column FORCE_NULL in its COPY, so a quoted "" loads as
-    NULL: right for its own Python csv writer (which quotes None as ""), wrong for Arrow's
-    (which writes NULL unquoted and "" quoted), and Data Hub's "" must stay "". Only our
-    dataset resources load through csv (their file_format), so only they are affected.
+    NULL: right for its own Python csv writer (which quotes None as ""), wrong for Arrow's,
+    which writes our files (`convert.py`: NULL unquoted, "" quoted), and Data Hub's ""
+    must stay "". Only our dataset resources load through csv, so only they are affected.
     """
     from dlt.destinations.impl.postgres import postgres
 
@@ -68,9 +69,6 @@ def configure_dlt(concurrency: int, verbose: bool = False) -> None:
             # dlt's own log lines (retried load jobs, schema notes) are for --verbose; the run
             # reports what matters itself, and a failure ends as one line.
             "RUNTIME__LOG_LEVEL": "WARNING" if verbose else "CRITICAL",
-            # Raw rows keep dlt's lineage columns (which load, a row id), also on the Arrow path.
-            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
-            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true",
             "DESTINATION__REPLACE_STRATEGY": REPLACE_STRATEGY,
             "DATA_WRITER__DISABLE_COMPRESSION": "true",
             "DATA_WRITER__FILE_MAX_ITEMS": str(FILE_MAX_ITEMS),
@@ -94,6 +92,9 @@ def run_extract(
     keep_empty_strings()
     pipelines_dir = pipelines_dir or work_dir() / "dlt"
     shutil.rmtree(pipelines_dir / PIPELINE_NAME, ignore_errors=True)
+    batches_dir = pipelines_dir / "batches"
+    shutil.rmtree(batches_dir, ignore_errors=True)
+    converter = Converter(batches_dir, CONVERT_WORKERS)
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir),
@@ -111,18 +112,23 @@ def run_extract(
         retry_seconds=settings.retry_seconds,
         datasets=datasets,
         stats=stats,
+        converter=converter,
     )
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    with progress.shown(stats, reporter or Reporter(quiet=True)):
-        pipeline.extract(source)
+    try:
+        with progress.shown(stats, reporter or Reporter(quiet=True)):
+            pipeline.extract(source)
+    finally:
+        converter.close()
+        # dlt hard-linked (or copied) the files into its load package.
+        shutil.rmtree(batches_dir, ignore_errors=True)
     seconds["fetch"] = time.perf_counter() - started
     started = time.perf_counter()
-    normalize_info = pipeline.normalize()
+    pipeline.normalize()
     seconds["normalize"] = time.perf_counter() - started
     started = time.perf_counter()
     pipeline.load(raise_on_failed_jobs=True)
     seconds["load"] = time.perf_counter() - started
-    row_counts = normalize_info.row_counts if normalize_info else {}
-    rows = {d.name: row_counts.get(d.name, 0) for d in datasets}
+    rows = {d.name: stats.rows.get(d.name, 0) for d in datasets}
     return ExtractResult(rows=rows, pages=dict(stats.pages), seconds=seconds)

@@ -10,25 +10,33 @@ types (a timestamp stays the exact string Data Hub sent; dbt casts it).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from threading import Lock
 
 import dlt
 import msgspec
-import pyarrow as pa
 import yaml
+from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
 from extract.config import Secret
 from extract.errors import UsageError
-from extract.sources.datahub import arrow
 from extract.sources.datahub.client import HawkClient, iter_pages
-from extract.sources.datahub.settings import BATCH_ROWS, RAW_TYPES, SOURCE_NAME, SOURCES_YML
+from extract.sources.datahub.convert import LINEAGE_COLUMNS, Converter
+from extract.sources.datahub.settings import (
+    BATCH_ROWS,
+    MAX_BATCHES_IN_FLIGHT,
+    RAW_TYPES,
+    SOURCE_NAME,
+    SOURCES_YML,
+)
 
 
 def batch_rows() -> int:
-    """Records per Arrow table; DATAFLOW_BATCH_ROWS overrides it for benchmarking."""
+    """Records per CSV file; DATAFLOW_BATCH_ROWS overrides it for benchmarking."""
     return int(os.environ.get("DATAFLOW_BATCH_ROWS") or BATCH_ROWS)
 
 
@@ -44,16 +52,22 @@ class Dataset:
 
 @dataclass
 class FetchStats:
-    """Pages and records fetched per dataset; written from the extract threads."""
+    """Pages and records fetched, and rows written for dlt, per dataset; written from the
+    extract threads."""
 
     pages: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def add_page(self, dataset: str, records: int) -> None:
         with self._lock:
             self.pages[dataset] = self.pages.get(dataset, 0) + 1
             self.records[dataset] = self.records.get(dataset, 0) + records
+
+    def add_rows(self, dataset: str, rows: int) -> None:
+        with self._lock:
+            self.rows[dataset] = self.rows.get(dataset, 0) + rows
 
 
 def load_datasets() -> dict[str, Dataset]:
@@ -87,25 +101,54 @@ def select_datasets(names: Iterable[str] | None) -> list[Dataset]:
     return [known[name] for name in wanted]
 
 
-def _fetch(client: HawkClient, url: str, dataset: Dataset, stats: FetchStats) -> Iterator[pa.Table]:
+def record_batches(pages: Iterable[list[msgspec.Raw]], rows: int) -> Iterator[list[bytes]]:
+    """Group pages into batches of about `rows` records; an empty dataset gives one empty
+    batch (it must still replace its raw table)."""
+    pending: list[bytes] = []
+    produced = False
+    for page in pages:
+        pending.extend(bytes(record) for record in page)
+        if len(pending) >= rows:
+            yield pending
+            produced, pending = True, []
+    if pending or not produced:
+        yield pending
+
+
+def _fetch(
+    client: HawkClient, url: str, dataset: Dataset, stats: FetchStats, converter: Converter
+) -> Iterator[DataItemWithMeta]:
     def pages() -> Iterator[list[msgspec.Raw]]:
         for page in iter_pages(client.session, url):
             stats.add_page(dataset.name, len(page))
             yield page
 
-    yield from arrow.batches(dataset.name, pages(), dataset.columns, dataset.exact, batch_rows())
+    def imported(future: Future[tuple[str, int]]) -> DataItemWithMeta:
+        path, rows = future.result()
+        stats.add_rows(dataset.name, rows)
+        return dlt.mark.with_file_import(path, "csv", rows)
+
+    load_id = dlt.current.load_package_state()["load_id"]
+    in_flight: deque[Future[tuple[str, int]]] = deque()
+    for batch in record_batches(pages(), batch_rows()):
+        if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
+            yield imported(in_flight.popleft())
+        in_flight.append(converter.submit(dataset.name, batch, dataset.columns, dataset.exact, load_id))
+    while in_flight:
+        yield imported(in_flight.popleft())
 
 
 def dataset_resource(
-    dataset: Dataset, client: HawkClient, base_url: str, stats: FetchStats
+    dataset: Dataset, client: HawkClient, base_url: str, stats: FetchStats, converter: Converter
 ) -> DltResource:
     """A replace-disposition resource fetching every page of one dataset, loaded with COPY."""
     columns = {
         column: {"data_type": data_type, "nullable": True}
         for column, data_type in dataset.columns.items()
     }
+    columns.update(LINEAGE_COLUMNS)
     return dlt.resource(
-        _fetch(client, base_url + dataset.endpoint, dataset, stats),
+        _fetch(client, base_url + dataset.endpoint, dataset, stats, converter),
         name=dataset.name,
         write_disposition="replace",
         columns=columns,
@@ -124,9 +167,10 @@ def datahub(
     retry_seconds: float,
     datasets: list[Dataset],
     stats: FetchStats,
+    converter: Converter,
 ) -> list[DltResource]:
     """All selected datasets; fetched concurrently, nested values kept in their row."""
     client = HawkClient(
         hawk_id, hawk_key, algorithm, timeout=timeout, retry_seconds=retry_seconds, base_url=base_url
     )
-    return [dataset_resource(d, client, base_url, stats) for d in datasets]
+    return [dataset_resource(d, client, base_url, stats, converter) for d in datasets]

@@ -1,7 +1,8 @@
 """Records as Data Hub sent them (raw JSON) -> Arrow tables with the declared raw types.
 
-Handing dlt Arrow tables instead of dicts skips its row-by-row Python normalizer (the
-slowest step of a large load, measured in issue 4) and lets it load with COPY.
+Typing records in bulk with Arrow instead of handing dlt dicts skips its row-by-row
+Python normalizer (the slowest step of a large load, measured in issue 4); the tables
+are written as CSV for dlt to COPY (`convert.py`, in worker processes).
 
 The fast path parses a batch of records with Arrow's multi-threaded JSON reader, which
 runs without Python's GIL. Two kinds of field must keep their exact JSON text and are
@@ -16,7 +17,6 @@ did not send. Fields Data Hub sends but the source file does not declare are not
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -56,7 +56,7 @@ def schema(columns: dict[str, str]) -> pa.Schema:
 
 
 def to_table(
-    dataset: str, records: list[msgspec.Raw], columns: dict[str, str], exact: frozenset[str]
+    dataset: str, records: list[bytes], columns: dict[str, str], exact: frozenset[str]
 ) -> pa.Table:
     """One Arrow table for a batch of raw records, in the declared column order.
 
@@ -71,7 +71,7 @@ def to_table(
         return _slow_table(dataset, [_decode_record(raw) for raw in records], columns)
 
 
-def _fast_table(records: list[msgspec.Raw], columns: dict[str, str], exact: frozenset[str]) -> pa.Table:
+def _fast_table(records: list[bytes], columns: dict[str, str], exact: frozenset[str]) -> pa.Table:
     as_text = tuple(name for name, kind in columns.items() if kind == "json" or name in exact)
     typed = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items() if name not in as_text])
     parsed = pa_json.read_json(
@@ -126,23 +126,3 @@ def _fits(value: Any, data_type: str) -> bool:
     if data_type == "bigint":
         return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
     return True
-
-
-def batches(
-    dataset: str,
-    pages: Iterable[list[msgspec.Raw]],
-    columns: dict[str, str],
-    exact: frozenset[str],
-    rows: int,
-) -> Iterator[pa.Table]:
-    """Group pages into tables of about `rows` records; an empty dataset yields one empty table
-    (it must still replace its raw table)."""
-    pending: list[msgspec.Raw] = []
-    produced = False
-    for page in pages:
-        pending.extend(page)
-        if len(pending) >= rows:
-            yield to_table(dataset, pending, columns, exact)
-            produced, pending = True, []
-    if pending or not produced:
-        yield to_table(dataset, pending, columns, exact)

@@ -18,8 +18,12 @@ SOURCES_YML: Path = PROJECT_ROOT / "dbt_project" / "models" / "datasets" / "_dat
 # JSON in their row.
 RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint", "jsonb": "json"}
 
-# Records per Arrow table handed to dlt.
+# Records per CSV file handed to dlt (one conversion job in a worker process).
 BATCH_ROWS = 2_000  # measured: 5,000 held ~100 MB more at the peak, no faster
+# Batches of one dataset submitted for conversion but not yet handed to dlt.
+MAX_BATCHES_IN_FLIGHT = 2
+# Worker processes converting batches (the fetch threads and Data Hub take the rest).
+CONVERT_WORKERS = 1
 
 # HTTP behaviour.
 MAX_CONNECTIONS = 8
