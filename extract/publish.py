@@ -1,12 +1,12 @@
 """Publish audited datasets: every published table is refreshed in one transaction.
 
 The published tables are never dropped or renamed: their rows are deleted and the
-audited rows (the audit view, converted as it is read) inserted, all datasets inside
-one transaction. So readers see the old data or the new, never a mix or an empty
-table; the tables keep their OIDs, grants, indexes and every view built on them (all
-earlier period views); and a failure at any point, including a kill -9, leaves them
-exactly as they were. The insert is where the contract's NOT NULL and varchar lengths
-bite: a violation rolls everything back.
+audited rows (the audit table, converted and held to the contract when dbt built it)
+inserted, all datasets inside one transaction. So readers see the old data or the new,
+never a mix or an empty table; the tables keep their OIDs, grants, indexes and every
+view built on them (all earlier period views); and a failure at any point, including a
+kill -9, leaves them exactly as they were. The published tables' own NOT NULL and
+varchar lengths are checked again on the insert: a violation rolls everything back.
 
 A published table is created from the model's contract the first time. After that, a
 contract that no longer matches it (a changed mapping) is refused with the difference

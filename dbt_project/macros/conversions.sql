@@ -21,10 +21,11 @@
         A scalar JSON value is kept as its text.
     -#}
     case jsonb_typeof({{ column }})
-        when 'array' then (
-            select cast(coalesce(array_agg(element.value order by element.position), '{}') as text)
+        when 'array' then cast(array(
+            select element.value
             from jsonb_array_elements_text({{ column }}) with ordinality as element (value, position)
-        )
+            order by element.position
+        ) as text)
         when 'string' then {{ column }} #>> '{}'
         when 'null' then null
         else cast({{ column }} as text)
