@@ -131,8 +131,8 @@ def plan(
 
 def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[RunReport]:
     """Run the job; raise a DataFlowError (nothing published) on failure."""
+    from extract.dbt_worker import DbtWorker, RemoteProject
     from extract.failures import describe
-    from extract.transform import DbtProject  # noqa: F811 - the runtime import of the hint
 
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
@@ -141,12 +141,16 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         target = database.resolve(settings.database_url)
         lock_connection = target.connect()
     connection = None
+    worker: DbtWorker | None = None
     try:
         with timed(setup, "setup"):
             lock.acquire(lock_connection)
+            worker = DbtWorker(target, settings)  # imports dbt meanwhile
             connection = target.connect()
+            if not options.skip_extract:
+                import extract.pipeline  # noqa: F401 - dlt's import, while the worker imports dbt
             provisional = options.ds or options.start or latest_month(now)
-            project = DbtProject(provisional.isoformat(), target, settings)
+            project = RemoteProject(worker, provisional.isoformat(), target, settings)
             project.parse()
             datasets, views = project.select(options.datasets, options.views)
             if options.skip_extract:
@@ -167,7 +171,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
             report = RunReport(ds=period.ds, seconds=dict(setup) if index == 0 else {})
             try:
                 if (project.ds, effective_next_ds(project)) != (period.ds.isoformat(), period.next_ds.isoformat()):
-                    project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
+                    project = RemoteProject(worker, period.ds.isoformat(), target, settings,
+                                            period.next_ds.isoformat())
                     with timed(report.seconds, "setup"):
                         project.parse()
                 if loaded is None and datasets:
@@ -194,6 +199,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         reports[-1].seconds["total"] = time.perf_counter() - started
         return reports
     finally:
+        if worker is not None:
+            worker.close()
         if connection is not None:
             connection.close()
         lock_connection.close()
@@ -229,6 +236,8 @@ def load(
         reporter.event("start", f"data-flow ds={period.ds.isoformat()}: {source} -> {target}",
                        ds=period.ds.isoformat(), source=source, target=target)
         sources = select_datasets(datasets)
+        if period.views:
+            project.prepare_views()  # the worker parses for the views while this process fetches
         extracted = run_extract(settings, endpoint, project.target, sources, reporter)
     seconds.update(extracted.seconds)
     report.rows, report.pages = extracted.rows, extracted.pages

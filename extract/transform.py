@@ -1,10 +1,11 @@
 """Run dbt in-process for one ds: audit the datasets, then publish the period views.
 
-dbt runs through `dbtRunner` in this process (dlt's dbt helper spawns a subprocess per
-command, measured 5x slower). The audit schema is parsed once and the manifest reused
-for its build; the view publishing step parses again, because a node's schema is fixed
-at parse time. Each DbtProject is for one ds: a view's alias is computed from ds, so a
-manifest is never reused for another ds.
+dbt runs through `dbtRunner` in one long-lived process (dlt's dbt helper spawns a
+subprocess per command, measured 5x slower); the main job runs it in its own worker
+process (`dbt_worker.py`). The audit schema is parsed once and the manifest reused for
+its build; the view publishing step parses again (ahead of time, with `prepare_views`),
+because a node's schema is fixed at parse time. Each DbtProject is for one ds: a view's
+alias is computed from ds, so a manifest is never reused for another ds.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class DbtProject:
         self.target = target
         self.settings = settings
         self._manifest: Any = None
+        self._views_manifest: Any = None
         self.models: dict[str, Model] = {}
 
     def _environment(self, schema: str) -> dict[str, str]:
@@ -154,11 +156,17 @@ class DbtProject:
                 tests += 1
         return BuildResult(models=sorted(models), tests_passed=tests)
 
+    def prepare_views(self) -> None:
+        """Parse for the published schema ahead of `publish_views` (which parses itself if this
+        was not done or failed)."""
+        self._views_manifest = None
+        self._views_manifest = self.invoke(["parse"], PUBLISHED_SCHEMA)
+
     def publish_views(self, views: list[str]) -> list[str]:
         """CREATE OR REPLACE the period views in the published schema; their relation names."""
         if not views:
             return []
-        results = self.invoke(["run", "--select", *views], PUBLISHED_SCHEMA)
+        results = self.invoke(["run", "--select", *views], PUBLISHED_SCHEMA, self._views_manifest)
         return sorted(r.node.alias for r in results.results)
 
     def docs(self) -> None:

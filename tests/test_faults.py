@@ -6,12 +6,14 @@ One database is published once (seed 0); every failing run then offers *differen
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import psycopg2
 import pytest
 from conftest import HAWK_ID, ROOT, new_database
@@ -217,6 +219,16 @@ def start(published: Published, standin: StandIn, *args: str) -> subprocess.Pope
                             text=True)
 
 
+def survivors(processes: list[psutil.Process]) -> list[str]:
+    """The processes still running (a zombie has ended), as readable names."""
+    alive = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(" ".join(process.cmdline())[-80:])
+    return alive
+
+
 def wait_for(condition, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -247,8 +259,15 @@ def test_kill_9_mid_extraction_then_rerun(published: Published) -> None:
         wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 2 for e in standin.requests_log))
         time.sleep(0.5)
         assert process.poll() is None
+        helpers = psutil.Process(process.pid).children(recursive=True)
+        assert helpers, "the run works with helper processes (dbt, batch conversion)"
         process.send_signal(signal.SIGKILL)
         process.wait()
+    # No helper outlives a killed run (an orphaned one would hold memory, or wait forever).
+    deadline = time.monotonic() + 15
+    while survivors(helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert survivors(helpers) == []
     assert fingerprint(published.url) == before
     # The next run starts clean and completes, publishing seed 1's data (which differs).
     result = published.run(seed=1)

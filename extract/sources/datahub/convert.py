@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import secrets
 import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from extract.memory import limit_allocators
 from extract.sources.datahub import arrow
 
 LOAD_ID, ROW_ID = "_dlt_load_id", "_dlt_id"
+ORPHAN_CHECK_SECONDS = 0.5
 
 #: The lineage columns as dlt itself declares them on the raw tables.
 LINEAGE_COLUMNS = {
@@ -34,10 +38,20 @@ LINEAGE_COLUMNS = {
 }
 
 
-def _ignore_interrupts() -> None:
-    """Worker start-up: Ctrl-C is the main process's to report, not each worker's."""
+def _start_worker(parent: int) -> None:
+    """Worker start-up. Ctrl-C is the main process's to report, not each worker's; and a
+    worker must not outlive a main process that was killed (kill -9 runs no clean-up, and
+    an idle pool worker would wait for work forever). `parent` is the main process's pid,
+    passed in: it may already be gone by the time this runs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_allocators()
+
+    def exit_when_orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=exit_when_orphaned, name="orphan-check", daemon=True).start()
 
 
 def write_batch(
@@ -76,7 +90,8 @@ class Converter:
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_interrupts,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
         self._pool.submit(int)  # start the workers (and their imports) before the first batch
 

@@ -1,0 +1,126 @@
+"""dbt in its own process for the main job, so that its cost hides behind other work.
+
+Importing dbt and parsing the project take about 4 s of pure Python (measured in issue
+4), and the view publishing step parses again for the published schema. In the main
+process that time adds up in front of and after the fetch. In a worker process, started
+first thing, dbt imports while the main process sets up the extract (dlt's own import),
+and it parses the published schema while the main process fetches. dbt still runs
+in-process there (`dbtRunner`, one long-lived process), never as a command per step.
+
+The worker serves one request at a time, in order, over a pipe: each is a method of
+`transform.DbtProject` for one (ds, next_ds). Failures come back as the one-line
+errors the main process reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+from multiprocessing.connection import Connection
+from typing import Any
+
+from extract.config import Settings
+from extract.database import Target
+from extract.errors import DataFlowError, RunError
+from extract.transform import BuildResult, DbtProject, Model, one_line
+
+_STOP = None  # the request that ends the worker
+
+
+def _serve(connection: Connection, target: Target, settings: Settings) -> None:
+    """The worker's loop: run each requested DbtProject method, answer ("ok"|"error", value)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to report
+    import dbt.cli.main  # noqa: F401 - the slow import, done before the first request arrives
+
+    projects: dict[tuple[str, str | None], DbtProject] = {}
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):  # the main process is gone
+            return
+        if request is _STOP:
+            return
+        method, ds, next_ds, args = request
+        project = projects.setdefault((ds, next_ds), DbtProject(ds, target, settings, next_ds))
+        try:
+            answer: tuple[str, Any] = ("ok", getattr(project, method)(*args))
+        except DataFlowError as exc:
+            answer = ("error", exc)
+        except Exception as exc:  # noqa: BLE001 - reported in the main process as one line
+            answer = ("error", RunError(f"dbt failed: {one_line(str(exc)) or type(exc).__name__}"))
+        try:
+            connection.send(answer)
+        except (BrokenPipeError, OSError):
+            return
+
+
+class DbtWorker:
+    """The worker process and its pipe; one per run."""
+
+    def __init__(self, target: Target, settings: Settings) -> None:
+        context = multiprocessing.get_context("spawn")  # the main process runs threads
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, target, settings), name="dbt", daemon=True)
+        self._process.start()
+        child.close()
+        self._unanswered = 0
+
+    def request(self, method: str, ds: str, next_ds: str | None, *args: Any, wait: bool = True) -> Any:
+        """Ask for `method(*args)` on the project for (ds, next_ds); its result, or None if not waiting."""
+        while self._unanswered:  # answers to earlier preparations: their steps redo failed work
+            self._unanswered -= 1
+            self._receive()
+        self._connection.send((method, ds, next_ds, args))
+        if not wait:
+            self._unanswered += 1
+            return None
+        status, value = self._receive()
+        if status == "error":
+            raise value
+        return value
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            return self._connection.recv()
+        except (EOFError, OSError):
+            raise RunError(f"dbt's worker process ended unexpectedly (exit code {self._process.exitcode})") from None
+
+    def close(self) -> None:
+        """Stop the worker; one still busy (the run failed or was interrupted) is terminated."""
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._connection.send(_STOP)
+        self._process.join(timeout=2)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._connection.close()
+
+
+class RemoteProject(DbtProject):
+    """A DbtProject whose dbt work happens in the worker; models and selection stay here."""
+
+    def __init__(self, worker: DbtWorker, ds: str, target: Target, settings: Settings,
+                 next_ds: str | None = None) -> None:
+        super().__init__(ds, target, settings, next_ds)
+        self._worker = worker
+
+    def _call(self, method: str, *args: Any, wait: bool = True) -> Any:
+        return self._worker.request(method, self.ds, self.next_ds, *args, wait=wait)
+
+    def parse(self) -> dict[str, Model]:
+        self.models = self._call("parse")
+        return self.models
+
+    def build_audit(self, datasets: list[str], views: list[str]) -> BuildResult:
+        return self._call("build_audit", datasets, views)
+
+    def prepare_views(self) -> None:
+        """Parse for the published schema now, in the worker, while this process fetches."""
+        self._call("prepare_views", wait=False)
+
+    def publish_views(self, views: list[str]) -> list[str]:
+        return self._call("publish_views", views)
+
+    def docs(self) -> None:
+        self._call("docs")
