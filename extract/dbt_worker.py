@@ -23,6 +23,7 @@ from typing import Any
 from extract.config import Settings
 from extract.database import Target
 from extract.errors import DataFlowError, RunError
+from extract.memory import release_free_memory
 from extract.transform import BuildResult, DbtProject, Model, one_line
 
 _STOP = None  # the request that ends the worker
@@ -53,6 +54,8 @@ def _serve(connection: Connection, target: Target, settings: Settings) -> None:
             connection.send(answer)
         except (BrokenPipeError, OSError):
             return
+        del answer
+        release_free_memory()  # what a parse or build freed, while the main process loads
 
 
 class DbtWorker:

@@ -24,3 +24,17 @@ def limit_allocators() -> None:
             libc.mallopt(M_ARENA_MAX, 2)  # for this process, already started
         except (OSError, AttributeError):
             pass  # not glibc: nothing to limit
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by Python and Arrow back to the OS (glibc keeps it otherwise).
+
+    For worker processes between jobs: a job's peak would otherwise stay their size for
+    the rest of the run (measured in issue 4: the batch converter held ~120 MB).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc.malloc_trim(0)
+        except (OSError, AttributeError):
+            pass  # not glibc

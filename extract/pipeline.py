@@ -20,11 +20,11 @@ from dlt.common.runtime.collector import NULL_COLLECTOR
 
 from extract import progress
 from extract.config import Settings, work_dir
+from extract.convert import Converter
 from extract.database import Target
 from extract.local_datahub import Endpoint
 from extract.report import Reporter
 from extract.sources.datahub import Dataset, FetchStats, datahub
-from extract.sources.datahub.convert import Converter
 from extract.sources.datahub.settings import CONVERT_WORKERS, RAW_SCHEMA
 
 PIPELINE_NAME = "datahub"

@@ -23,9 +23,9 @@ from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
 from extract.config import Secret
+from extract.convert import LINEAGE_COLUMNS, Converter
 from extract.errors import UsageError
 from extract.sources.datahub.client import HawkClient, iter_pages
-from extract.sources.datahub.convert import LINEAGE_COLUMNS, Converter
 from extract.sources.datahub.settings import (
     BATCH_ROWS,
     MAX_BATCHES_IN_FLIGHT,

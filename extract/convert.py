@@ -25,8 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from extract.memory import limit_allocators
-from extract.sources.datahub import arrow
+from extract import arrow
+from extract.memory import limit_allocators, release_free_memory
 
 LOAD_ID, ROW_ID = "_dlt_load_id", "_dlt_id"
 ORPHAN_CHECK_SECONDS = 0.5
@@ -73,6 +73,8 @@ def write_batch(
     table = table.append_column(LOAD_ID, pa.array([load_id] * rows, pa.string()))
     table = table.append_column(ROW_ID, pa.array([f"{prefix}{i:05x}" for i in range(rows)], pa.string()))
     pa_csv.write_csv(table, path, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    del table, records
+    release_free_memory()
     return path, rows
 
 
