@@ -124,6 +124,3 @@ class RemoteProject(DbtProject):
 
     def publish_views(self, views: list[str]) -> list[str]:
         return self._call("publish_views", views)
-
-    def docs(self) -> None:
-        self._call("docs")
