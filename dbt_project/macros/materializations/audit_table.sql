@@ -7,8 +7,8 @@
 
     Why a table, and unlogged: the conversions run once, in parallel for the datasets
     (one dbt thread each), and the tests read plain columns instead of converting again;
-    unlogged because it is dropped after publishing and needs no WAL (measured in issue 4
-    against audit views: audit + gate + publish 17.1 -> see the README's Benchmark).
+    unlogged because it is dropped after publishing and needs no WAL. (Measured against
+    audit views in issue 4: see the levers table in the README's Benchmark section.)
 
     It refuses to build anywhere but an audit schema: building a dataset over its
     published table would replace the table, taking every period view with it.
