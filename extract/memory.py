@@ -11,19 +11,29 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from functools import cache
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+@cache
+def _glibc() -> ctypes.CDLL | None:
+    """The C library, if it is glibc (loaded once: finding it runs a subprocess)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
 def limit_allocators() -> None:
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # for child processes (normalize workers)
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            libc.mallopt(M_ARENA_MAX, 2)  # for this process, already started
-        except (OSError, AttributeError):
-            pass  # not glibc: nothing to limit
+    libc = _glibc()
+    if libc is not None:  # otherwise not glibc: nothing to limit
+        libc.mallopt(M_ARENA_MAX, 2)  # for this process, already started
 
 
 def release_free_memory() -> None:
@@ -32,9 +42,6 @@ def release_free_memory() -> None:
     For worker processes between jobs: a job's peak would otherwise stay their size for
     the rest of the run (measured in issue 4: the batch converter held ~120 MB).
     """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            libc.malloc_trim(0)
-        except (OSError, AttributeError):
-            pass  # not glibc
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)

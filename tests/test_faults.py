@@ -264,10 +264,7 @@ def test_kill_9_mid_extraction_then_rerun(published: Published) -> None:
         process.send_signal(signal.SIGKILL)
         process.wait()
     # No helper outlives a killed run (an orphaned one would hold memory, or wait forever).
-    deadline = time.monotonic() + 15
-    while survivors(helpers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert survivors(helpers) == []
+    wait_for(lambda: not survivors(helpers), timeout=15)
     assert fingerprint(published.url) == before
     # The next run starts clean and completes, publishing seed 1's data (which differs).
     result = published.run(seed=1)

@@ -52,22 +52,16 @@ class Dataset:
 
 @dataclass
 class FetchStats:
-    """Pages and records fetched, and rows written for dlt, per dataset; written from the
-    extract threads."""
+    """Pages and records fetched per dataset; written from the extract threads."""
 
     pages: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def add_page(self, dataset: str, records: int) -> None:
         with self._lock:
             self.pages[dataset] = self.pages.get(dataset, 0) + 1
             self.records[dataset] = self.records.get(dataset, 0) + records
-
-    def add_rows(self, dataset: str, rows: int) -> None:
-        with self._lock:
-            self.rows[dataset] = self.rows.get(dataset, 0) + rows
 
 
 def load_datasets() -> dict[str, Dataset]:
@@ -125,7 +119,6 @@ def _fetch(
 
     def imported(future: Future[tuple[str, int]]) -> DataItemWithMeta:
         path, rows = future.result()
-        stats.add_rows(dataset.name, rows)
         return dlt.mark.with_file_import(path, "csv", rows)
 
     load_id = dlt.current.load_package_state()["load_id"]
