@@ -17,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
+from collections import deque
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from extract import parse_cache
 from extract.config import Settings
 from extract.database import Target
 from extract.errors import DataFlowError, RunError
@@ -27,6 +30,13 @@ from extract.memory import release_free_memory
 from extract.transform import BuildResult, DbtProject, Model, one_line
 
 _STOP = None  # the request that ends the worker
+
+
+@dataclass
+class Ticket:
+    """A request sent to the worker; its answer once received."""
+
+    answer: tuple[str, Any] | None = None
 
 
 def _serve(connection: Connection, target: Target, settings: Settings) -> None:
@@ -67,18 +77,23 @@ class DbtWorker:
         self._process = context.Process(target=_serve, args=(child, target, settings), name="dbt", daemon=True)
         self._process.start()
         child.close()
-        self._unanswered = 0
+        self._pending: deque[Ticket] = deque()
 
     def request(self, method: str, ds: str, next_ds: str | None, *args: Any, wait: bool = True) -> Any:
-        """Ask for `method(*args)` on the project for (ds, next_ds); its result, or None if not waiting."""
-        while self._unanswered:  # answers to earlier preparations: their steps redo failed work
-            self._unanswered -= 1
-            self._receive()
+        """Ask for `method(*args)` on the project for (ds, next_ds): its result, or (not
+        waiting) a ticket for `result`."""
         self._connection.send((method, ds, next_ds, args))
-        if not wait:
-            self._unanswered += 1
-            return None
-        status, value = self._receive()
+        ticket = Ticket()
+        self._pending.append(ticket)
+        return self.result(ticket) if wait else ticket
+
+    def result(self, ticket: Ticket) -> Any:
+        """Wait for a request's answer; answers to earlier requests are kept in their tickets.
+
+        A ticket nobody asks for (a preparation) is fine: its step redoes failed work."""
+        while ticket.answer is None:
+            self._pending.popleft().answer = self._receive()
+        status, value = ticket.answer
         if status == "error":
             raise value
         return value
@@ -107,13 +122,37 @@ class RemoteProject(DbtProject):
                  next_ds: str | None = None) -> None:
         super().__init__(ds, target, settings, next_ds)
         self._worker = worker
+        self._cache_key = parse_cache.key(self.dbt_vars(), self.parse_environment())
+        self._early_parse: Ticket | None = None
 
     def _call(self, method: str, *args: Any, wait: bool = True) -> Any:
         return self._worker.request(method, self.ds, self.next_ds, *args, wait=wait)
 
     def parse(self) -> dict[str, Model]:
         self.models = self._call("parse")
+        parse_cache.store(self._cache_key, self.models)
         return self.models
+
+    def parse_early(self) -> bool:
+        """Take the models from the last run's parse if nothing it read has changed, and let
+        the worker parse meanwhile (see `parse_cache`); False when there is nothing cached,
+        and `parse` must be waited for."""
+        cached = parse_cache.load(self._cache_key)
+        if cached is None:
+            return False
+        self.models = cached
+        self._early_parse = self._call("parse", wait=False)
+        return True
+
+    def confirm_models(self) -> bool:
+        """Wait for the worker's parse after `parse_early`; whether it learnt the cached models."""
+        if self._early_parse is None:
+            return True
+        fresh = self._worker.result(self._early_parse)
+        self._early_parse = None
+        parse_cache.store(self._cache_key, fresh)
+        same, self.models = fresh == self.models, fresh
+        return same
 
     def build_audit(self, datasets: list[str], views: list[str]) -> BuildResult:
         return self._call("build_audit", datasets, views)

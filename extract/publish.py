@@ -16,11 +16,13 @@ something a run does silently.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
+from extract.database import Target
 from extract.errors import RunError
 
 Column = tuple[str, str, bool]  # name, data type, not null
@@ -108,8 +110,40 @@ def publish(
     except BaseException:
         conn.rollback()
         raise
-    with conn.cursor() as cursor:  # fresh statistics for the analysts' queries; outside the swap
-        for item in done:
-            cursor.execute(sql.SQL("analyze {}").format(sql.Identifier(published_schema, item.dataset)))
-    conn.commit()
     return done
+
+
+class Statistics:
+    """ANALYZE of freshly published tables: one connection per table, in the background.
+
+    Fresh statistics matter for the analysts' first queries, but not for the swap itself,
+    so this runs after the commit, beside the view publishing. One table at a time it cost
+    about 2.9 s at 350k records (1.9 s of it the investment projects); in parallel the
+    longest table decides. A failure is a warning: the data is already published, and
+    autovacuum analyzes the tables within a minute anyway.
+    """
+
+    def __init__(self, target: Target, schema: str, tables: list[str]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max(len(tables), 1), thread_name_prefix="analyze")
+        self._futures = {table: self._pool.submit(self._analyze, target, schema, table) for table in tables}
+
+    @staticmethod
+    def _analyze(target: Target, schema: str, table: str) -> None:
+        conn = target.connect()
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(sql.SQL("analyze {}").format(sql.Identifier(schema, table)))
+        finally:
+            conn.close()
+
+    def wait(self) -> list[str]:
+        """Wait for every ANALYZE; a warning for each that failed."""
+        warnings = []
+        for table, future in self._futures.items():
+            error = future.exception()
+            if error is not None:
+                reason = " ".join(str(error).split())[:200] or type(error).__name__
+                warnings.append(f"{table}: statistics not refreshed (analyze failed: {reason})")
+        self._pool.shutdown()
+        return warnings

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from extract import database, history, lock, publish, quality, redact, schedule
 from extract.config import Settings
-from extract.errors import UsageError
+from extract.errors import RunError, UsageError
 from extract.report import Reporter
 
 if TYPE_CHECKING:
@@ -129,6 +129,17 @@ def plan(
     return sorted(periods, key=lambda period: (period.ds, period.next_ds))
 
 
+def selection(
+    project: DbtProject, options: RunOptions, connection: PgConnection, now: dt.datetime
+) -> tuple[list[str], list[str], list[Period]]:
+    """The datasets to load, the views to build and the periods to build them for."""
+    datasets, views = project.select(options.datasets, options.views)
+    if options.skip_extract:
+        datasets = []
+    schedules = {view: schedule.from_meta(view, project.models[view].meta) for view in views}
+    return datasets, views, plan(options, schedules, history.built_views(connection) if options.catchup else set(), now)
+
+
 def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[RunReport]:
     """Run the job; raise a DataFlowError (nothing published) on failure."""
     from extract.dbt_worker import DbtWorker, RemoteProject
@@ -142,6 +153,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         lock_connection = target.connect()
     connection = None
     worker: DbtWorker | None = None
+    statistics: publish.Statistics | None = None
     try:
         with timed(setup, "setup"):
             lock.acquire(lock_connection)
@@ -151,12 +163,21 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                 import extract.pipeline  # noqa: F401 - dlt's import, while the worker imports dbt
             provisional = options.ds or options.start or latest_month(now)
             project = RemoteProject(worker, provisional.isoformat(), target, settings)
-            project.parse()
-            datasets, views = project.select(options.datasets, options.views)
-            if options.skip_extract:
-                datasets = []
-            schedules = {view: schedule.from_meta(view, project.models[view].meta) for view in views}
-            periods = plan(options, schedules, history.built_views(connection) if options.catchup else set(), now)
+            if not project.parse_early():  # the last run's models, if nothing changed since
+                project.parse()
+            datasets, views, periods = selection(project, options, connection, now)
+        planner = project
+
+        def confirm() -> None:
+            """The worker's own parse must agree with the cached models the run was planned on."""
+            if not planner.confirm_models() and selection(planner, options, connection, now) != (
+                datasets, views, periods
+            ):
+                raise RunError("the dbt project's models changed since the run was planned; "
+                               "nothing was loaded; run it again")
+
+        if not periods or not datasets:
+            confirm()  # no fetch to hide the parse behind
         if not periods:
             reporter.event("nothing", "nothing to do: every scheduled period is built")
             return []
@@ -176,13 +197,20 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                     with timed(report.seconds, "setup"):
                         project.parse()
                 if loaded is None and datasets:
-                    load(project, connection, datasets, period, settings, options, reporter, report)
+                    statistics = load(project, connection, datasets, period, settings, options, reporter,
+                                      report, confirm)
                     loaded = report
                 elif loaded is not None:
                     report.rows, report.published = loaded.rows, loaded.published
                 if period.views:
                     with timed(report.seconds, "views"):
                         report.views = project.publish_views(list(period.views))
+                if statistics is not None:
+                    with timed(report.seconds, "analyze"):
+                        for warning in statistics.wait():
+                            report.warnings.append(warning)
+                            reporter.warning(warning)
+                    statistics = None
                 history.record(connection, run_id, period.ds, began, "success", report.published, report.views)
             except BaseException as exc:
                 message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
@@ -199,6 +227,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         reports[-1].seconds["total"] = time.perf_counter() - started
         return reports
     finally:
+        if statistics is not None:  # the run failed after publishing
+            statistics.wait()
         if worker is not None:
             worker.close()
         if connection is not None:
@@ -215,8 +245,10 @@ def load(
     options: RunOptions,
     reporter: Reporter,
     report: RunReport,
-) -> None:
-    """Extract, audit, gate and publish the datasets (once per run)."""
+    confirm: Callable[[], None],
+) -> publish.Statistics:
+    """Extract, audit, gate and publish the datasets (once per run); `confirm` is called
+    between the fetch and the load. The published tables' ANALYZE is left running."""
     from extract.local_datahub import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
@@ -238,7 +270,7 @@ def load(
         sources = select_datasets(datasets)
         if period.views:
             project.prepare_views()  # the worker parses for the views while this process fetches
-        extracted = run_extract(settings, endpoint, project.target, sources, reporter)
+        extracted = run_extract(settings, endpoint, project.target, sources, reporter, before_load=confirm)
     seconds.update(extracted.seconds)
     report.rows, report.pages = extracted.rows, extracted.pages
     for name, rows in extracted.rows.items():
@@ -269,3 +301,4 @@ def load(
     names = ", ".join(f"{name} ({rows:,})" for name, rows in report.published.items())
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
                    datasets=report.published, tests_passed=report.tests_passed)
+    return publish.Statistics(project.target, PUBLISHED_SCHEMA, list(report.published))

@@ -84,6 +84,13 @@ class DbtProject:
             "PGTZ": "UTC",
         }
 
+    def dbt_vars(self) -> dict[str, str]:
+        return {"ds": self.ds, **({"next_ds": self.next_ds} if self.next_ds else {})}
+
+    def parse_environment(self) -> dict[str, str]:
+        """The environment `parse` runs dbt with."""
+        return self._environment(AUDIT_SCHEMA)
+
     def invoke(self, args: list[str], schema: str, manifest: Any = None) -> Any:
         """Invoke one dbt command with var ds; raise RunError on failure."""
         from dbt.cli.main import dbtRunner  # slow import: only when dbt actually runs
@@ -97,7 +104,7 @@ class DbtProject:
             # One target (and so one partial-parse state) per schema: a node's schema is fixed
             # at parse time, and sharing one state would force a full parse at every switch.
             "--target-path", str(target_path(schema)),
-            "--vars", json.dumps({"ds": self.ds, **({"next_ds": self.next_ds} if self.next_ds else {})}),
+            "--vars", json.dumps(self.dbt_vars()),
             "--quiet",
             "--no-use-colors",
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
 import pty
 import subprocess
 from collections import Counter
@@ -16,7 +17,7 @@ from pathlib import Path
 import expected
 import pytest
 from conftest import HAWK_ID
-from runner import fetch, orchestrate_command, project_copy, run_orchestrate
+from runner import fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 
 COUNTS = {"omis_dataset": 300, "investment_projects_dataset": 200, "contacts": 150}
 MONTHLY_VIEWS = ["cancelled_omis_orders", "completed_omis_orders", "investment_projects", "omis_client_survey"]
@@ -119,6 +120,36 @@ def test_selection_and_skip_extract(env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert standin.requests_log == [], "--skip-extract fetches nothing"
     assert "completed_omis_orders_2019_07_31" in relation_names(env["DATABASE_URL"])
+
+
+def test_a_repeat_run_plans_from_the_parse_cache_and_checks_it(env, tmp_path):
+    """The models of the last parse let a repeat run start fetching at once; the worker's own
+    parse is compared before anything is loaded, and any edit of the project misses the cache."""
+    root, work = project_copy(tmp_path), tmp_path / "work"
+    assert call(["--ds", "2019-08-01"], env, work, root).returncode == 0
+    cache = work / "dbt" / "models.pickle"
+    key, models = pickle.loads(cache.read_bytes())
+    assert set(MONTHLY_VIEWS) <= set(models)
+
+    # A cached entry whose models disagree with the project's: planned without one view.
+    stale = {name: model for name, model in models.items() if name != "omis_client_survey"}
+    cache.write_bytes(pickle.dumps((key, stale)))
+    before = fingerprint(env["DATABASE_URL"])
+    result = call(["--ds", "2019-08-01"], env, work, root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: the dbt project's models changed since the run was planned; nothing was loaded; run it again"]
+    assert first_pages(env["_standin"])["omis_dataset"] == 2, "the stale plan was used: the fetch had started"
+    assert fingerprint(env["DATABASE_URL"]) == before
+    assert pickle.loads(cache.read_bytes()) == (key, models), "the cache holds the fresh parse again"
+
+    # Any edit of a project file is a new key: the edited schedule refuses the ds before fetching.
+    views = root / "dbt_project" / "models" / "views" / "_views.yml"
+    views.write_text(views.read_text().replace("start_date: '2017-11-01'", "start_date: '2019-09-01'", 1))
+    env["_standin"].clear_requests_log()
+    result = call(["--ds", "2019-08-01"], env, work, root)
+    assert result.returncode == 2 and "before view" in result.stderr and "start date 2019-09-01" in result.stderr
+    assert env["_standin"].requests_log == []
 
 
 def test_progress_is_live_on_a_terminal_and_plain_lines_elsewhere(env, tmp_path):
