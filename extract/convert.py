@@ -1,4 +1,4 @@
-"""Batches of Data Hub records -> CSV files that dlt imports, written in worker processes.
+"""Batches of Data Hub records -> CSV files that dlt imports, written in a worker process.
 
 Why worker processes: typing a batch of records (`arrow.to_table`) is CPU work, about
 8 s of CPU at 350k records (measured in issue 4). Done in the fetch threads it holds
@@ -63,47 +63,63 @@ def write_batch(
     exact: frozenset[str],
     load_id: str,
     path: str,
-) -> tuple[str, int]:
-    """Type one batch of raw records and write it as a CSV file; the path and row count.
+    header: bool,
+) -> int:
+    """Type one batch of raw records and append it to a CSV file; its row count.
 
-    Runs in a worker process; a FieldTypeError raised here reaches the fetch thread
-    through its future.
+    `header` starts the file. Runs in the worker process; a FieldTypeError raised here
+    reaches the fetch thread through its future.
     """
     table = arrow.to_table(dataset, records, columns, exact)
     rows = table.num_rows
     prefix = secrets.token_urlsafe(9)  # 12 characters, unique per batch
     table = table.append_column(LOAD_ID, pa.array([load_id] * rows, pa.string()))
     table = table.append_column(ROW_ID, pa.array([f"{prefix}{i:05x}" for i in range(rows)], pa.string()))
-    pa_csv.write_csv(table, path, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    options = pa_csv.WriteOptions(quoting_style="needed", include_header=header)
+    with open(path, "wb" if header else "ab") as handle:
+        pa_csv.write_csv(table, handle, write_options=options)
     del table, records
     release_free_memory()
-    return path, rows
+    return rows
 
 
 class Converter:
-    """A small pool of worker processes writing batches into one directory.
+    """One worker process writing batches into CSV files in one directory.
 
-    Workers are spawned, not forked: the main process runs threads (fetching, dlt)
-    whose locks a fork would copy in whatever state they are in.
+    A file takes several batches (`new_file`, then `submit` each with it): dlt's load
+    then runs a few large COPY jobs instead of one per batch. The batches of a file are
+    appended in the order submitted, which is why there is exactly one worker. It is
+    spawned, not forked: the main process runs threads (fetching, dlt) whose locks a
+    fork would copy in whatever state they are in.
     """
 
-    def __init__(self, directory: Path, workers: int) -> None:
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self._names = itertools.count()
         self._pool = ProcessPoolExecutor(
-            max_workers=workers,
+            max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
             initargs=(os.getpid(),),
         )
-        self._pool.submit(int)  # start the workers (and their imports) before the first batch
+        self._pool.submit(int)  # start the worker (and its imports) before the first batch
+
+    def new_file(self, dataset: str) -> str:
+        return str(self.directory / f"{dataset}.{next(self._names)}.csv")
 
     def submit(
-        self, dataset: str, records: list[bytes], columns: dict[str, str], exact: frozenset[str], load_id: str
-    ) -> Future[tuple[str, int]]:
-        path = self.directory / f"{dataset}.{next(self._names)}.csv"
-        return self._pool.submit(write_batch, dataset, records, columns, exact, load_id, str(path))
+        self,
+        dataset: str,
+        records: list[bytes],
+        columns: dict[str, str],
+        exact: frozenset[str],
+        load_id: str,
+        path: str,
+        header: bool,
+    ) -> Future[int]:
+        """Queue a batch to be appended to `path` (started with a header if `header`)."""
+        return self._pool.submit(write_batch, dataset, records, columns, exact, load_id, path, header)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

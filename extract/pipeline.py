@@ -27,7 +27,7 @@ from extract.database import Target
 from extract.local_datahub import Endpoint
 from extract.report import Reporter
 from extract.sources.datahub import Dataset, FetchStats, datahub
-from extract.sources.datahub.settings import CONVERT_WORKERS, RAW_SCHEMA
+from extract.sources.datahub.settings import RAW_SCHEMA
 
 PIPELINE_NAME = "datahub"
 
@@ -66,12 +66,12 @@ def unlogged_raw_tables() -> None:
     Raw tables are rewritten from Data Hub on every run and read only by that run's
     audit, so writing them to the write-ahead log buys nothing: unlogged, the COPY of 350k
     records took 3.7 s instead of 5.4 s (serial, issue 4). The price, which PostgreSQL
-    documents: after a server crash an unlogged table is empty, until the next run
-    reloads it (a `--skip-extract` run in between would find no rows, and the quality
-    gate refuses to publish a shrink). dlt's own state tables stay logged. dlt has no
-    option for this, so its two CREATE statements are amended: a table's creation, and
-    the staging table the `staging-optimized` swap recreates (`LIKE` does not copy
-    UNLOGGED). Tables made before this keep their persistence until swapped out.
+    documents: after a server crash an unlogged table is empty until the next run
+    reloads it (`--skip-extract` runs do not read raw). dlt's own state tables stay
+    logged. dlt has no option for this, so its two CREATE statements are amended: a
+    table's creation, and the staging table the `staging-optimized` swap recreates
+    (`LIKE` does not copy UNLOGGED). Tables made before this keep their persistence
+    until swapped out.
     """
     from dlt.destinations.impl.postgres import postgres
 
@@ -136,7 +136,7 @@ def run_extract(
     shutil.rmtree(pipelines_dir / PIPELINE_NAME, ignore_errors=True)
     batches_dir = pipelines_dir / "batches"
     shutil.rmtree(batches_dir, ignore_errors=True)
-    converter = Converter(batches_dir, CONVERT_WORKERS)
+    converter = Converter(batches_dir)
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir),

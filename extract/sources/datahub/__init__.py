@@ -28,6 +28,7 @@ from extract.errors import UsageError
 from extract.sources.datahub.client import HawkClient, iter_pages
 from extract.sources.datahub.settings import (
     BATCH_ROWS,
+    FILE_BATCHES,
     MAX_BATCHES_IN_FLIGHT,
     RAW_TYPES,
     SOURCE_NAME,
@@ -36,7 +37,7 @@ from extract.sources.datahub.settings import (
 
 
 def batch_rows() -> int:
-    """Records per CSV file; DATAFLOW_BATCH_ROWS overrides it for benchmarking."""
+    """Records per conversion batch; DATAFLOW_BATCH_ROWS overrides it for benchmarking."""
     return int(os.environ.get("DATAFLOW_BATCH_ROWS") or BATCH_ROWS)
 
 
@@ -112,23 +113,38 @@ def record_batches(pages: Iterable[list[msgspec.Raw]], rows: int) -> Iterator[li
 def _fetch(
     client: HawkClient, url: str, dataset: Dataset, stats: FetchStats, converter: Converter
 ) -> Iterator[DataItemWithMeta]:
+    """Fetch every page; batches are typed in the converter and appended to CSV files of
+    `FILE_BATCHES` batches, each handed to dlt once its last batch is written."""
+
     def pages() -> Iterator[list[msgspec.Raw]]:
         for page in iter_pages(client.session, url):
             stats.add_page(dataset.name, len(page))
             yield page
 
-    def imported(future: Future[tuple[str, int]]) -> DataItemWithMeta:
-        path, rows = future.result()
-        return dlt.mark.with_file_import(path, "csv", rows)
+    def ready() -> Iterator[DataItemWithMeta]:
+        """The finished files at the head of the queue (batches complete in order)."""
+        while files and all(future.done() for future in files[0][1]):
+            path, futures = files.popleft()
+            yield dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
 
     load_id = dlt.current.load_package_state()["load_id"]
-    in_flight: deque[Future[tuple[str, int]]] = deque()
+    in_flight: deque[Future[int]] = deque()
+    files: deque[tuple[str, list[Future[int]]]] = deque()  # closed, not yet handed to dlt
+    path, current = converter.new_file(dataset.name), []
     for batch in record_batches(pages(), batch_rows()):
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
-            yield imported(in_flight.popleft())
-        in_flight.append(converter.submit(dataset.name, batch, dataset.columns, dataset.exact, load_id))
-    while in_flight:
-        yield imported(in_flight.popleft())
+            in_flight.popleft().result()  # and a batch that fails stops the fetch here
+        future = converter.submit(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, not current)
+        in_flight.append(future)
+        current.append(future)
+        if len(current) == FILE_BATCHES:
+            files.append((path, current))
+            path, current = converter.new_file(dataset.name), []
+        yield from ready()
+    if current:
+        files.append((path, current))
+    for path, futures in files:
+        yield dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
 
 
 def dataset_resource(

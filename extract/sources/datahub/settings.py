@@ -18,12 +18,13 @@ SOURCES_YML: Path = PROJECT_ROOT / "dbt_project" / "models" / "datasets" / "_dat
 # JSON in their row.
 RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint", "jsonb": "json"}
 
-# Records per CSV file handed to dlt (one conversion job in a worker process).
-BATCH_ROWS = 2_000  # measured: 5,000 held ~100 MB more at the peak, no faster
-# Batches of one dataset submitted for conversion but not yet handed to dlt.
+# Records per conversion batch (one job for the converter's worker process).
+BATCH_ROWS = 2_000  # measured: 5,000 held 75-90 MiB more at the peak (PSS)
+# Batches appended to one CSV file, so one COPY job of dlt's load: 175 jobs of 2,000
+# rows loaded 350k records in 3.0-4.6 s, 70 of 5,000 in 2.0-2.5 s (issue 4).
+FILE_BATCHES = 5
+# Batches of one dataset submitted for conversion and not yet converted.
 MAX_BATCHES_IN_FLIGHT = 2
-# Worker processes converting batches (the fetch threads and Data Hub take the rest).
-CONVERT_WORKERS = 1
 
 # HTTP behaviour.
 MAX_CONNECTIONS = 8
