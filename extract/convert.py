@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,29 +57,34 @@ def _start_worker(parent: int) -> None:
     threading.Thread(target=exit_when_orphaned, name="orphan-check", daemon=True).start()
 
 
-def write_batch(
-    dataset: str,
-    records: list[bytes],
-    columns: dict[str, str],
-    exact: frozenset[str],
-    load_id: str,
-    path: str,
-    header: bool,
-) -> int:
-    """Type one batch of raw records and append it to a CSV file; its row count.
+@dataclass(frozen=True)
+class Batch:
+    """Records of one dataset to type and append to a CSV file (`header` starts the file)."""
 
-    `header` starts the file. Runs in the worker process; a FieldTypeError raised here
-    reaches the fetch thread through its future.
+    dataset: str
+    records: list[bytes]
+    columns: dict[str, str]
+    exact: frozenset[str]
+    load_id: str
+    path: str
+    header: bool
+
+
+def write_batch(batch: Batch) -> int:
+    """Type one batch of raw records and append it to its CSV file; its row count.
+
+    Runs in the worker process; a FieldTypeError raised here reaches the fetch thread
+    through its future.
     """
-    table = arrow.to_table(dataset, records, columns, exact)
+    table = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact)
     rows = table.num_rows
     prefix = secrets.token_urlsafe(9)  # 12 characters, unique per batch
-    table = table.append_column(LOAD_ID, pa.array([load_id] * rows, pa.string()))
+    table = table.append_column(LOAD_ID, pa.array([batch.load_id] * rows, pa.string()))
     table = table.append_column(ROW_ID, pa.array([f"{prefix}{i:05x}" for i in range(rows)], pa.string()))
-    options = pa_csv.WriteOptions(quoting_style="needed", include_header=header)
-    with open(path, "wb" if header else "ab") as handle:
+    options = pa_csv.WriteOptions(quoting_style="needed", include_header=batch.header)
+    with open(batch.path, "wb" if batch.header else "ab") as handle:
         pa_csv.write_csv(table, handle, write_options=options)
-    del table, records
+    del table, batch
     release_free_memory()
     return rows
 
@@ -108,18 +114,9 @@ class Converter:
     def new_file(self, dataset: str) -> str:
         return str(self.directory / f"{dataset}.{next(self._names)}.csv")
 
-    def submit(
-        self,
-        dataset: str,
-        records: list[bytes],
-        columns: dict[str, str],
-        exact: frozenset[str],
-        load_id: str,
-        path: str,
-        header: bool,
-    ) -> Future[int]:
-        """Queue a batch to be appended to `path` (started with a header if `header`)."""
-        return self._pool.submit(write_batch, dataset, records, columns, exact, load_id, path, header)
+    def submit(self, batch: Batch) -> Future[int]:
+        """Queue a batch to be appended to its file."""
+        return self._pool.submit(write_batch, batch)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -23,7 +23,7 @@ from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
 from extract.config import Secret
-from extract.convert import LINEAGE_COLUMNS, Converter
+from extract.convert import LINEAGE_COLUMNS, Batch, Converter
 from extract.errors import UsageError
 from extract.sources.datahub.client import HawkClient, iter_pages
 from extract.sources.datahub.settings import (
@@ -134,7 +134,9 @@ def _fetch(
     for batch in record_batches(pages(), batch_rows()):
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
             in_flight.popleft().result()  # and a batch that fails stops the fetch here
-        future = converter.submit(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, not current)
+        future = converter.submit(
+            Batch(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, header=not current)
+        )
         in_flight.append(future)
         current.append(future)
         if len(current) == FILE_BATCHES:
