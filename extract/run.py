@@ -3,7 +3,9 @@ every period asked for (one ds, a backfill range, the catch-up, or the latest pe
 
 Order matters for "nothing changed on failure": everything that can be refused
 (settings, names, dates, the run lock) is checked before the first byte is fetched, and
-nothing visible to analysts changes before the single publish transaction.
+nothing visible to analysts changes before the single publish transaction. A repeat run
+checks names and dates against the last parse's models (`parse_cache`) and confirms them
+against dbt's own parse before anything is loaded.
 """
 
 from __future__ import annotations
