@@ -4,10 +4,12 @@ Importing dbt and parsing take about 4 s, and the run needs the models (names, v
 schedules, contracts) before it may fetch: every usage error is refused before the first
 request. When nothing the parse reads has changed, the models are the same as last
 time, so the run plans from this cache and starts fetching while dbt's worker parses
-for real; the fresh parse is then compared before anything is loaded (`run.confirm_plan`).
+for real; the fresh parse is compared before anything is loaded
+(`dbt_worker.RemoteProject.confirm_models`, called from `run.run`).
 
 The key covers what a parse reads: every file of the dbt project, the run's vars, the
-dbt version and the environment variables the project reads with `env_var()`. Secret
+dbt version and the environment variables the project reads with `env_var()`; and the
+code that turns a parse into models (`transform.py`). Secret
 values (`DBT_ENV_SECRET_*`) are left out of the key; they cannot change a model's name,
 schedule or columns. A missing, unreadable or stale entry only means a slower start.
 """
@@ -26,10 +28,10 @@ from typing import Any
 
 from extract.config import PROJECT_ROOT, work_dir
 
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
+# The dbt project's files, and the module that defines what a parse returns (`Model`).
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "extract/transform.py")
 PROJECT_DIRS = ("dbt_project",)
 _ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
-_FORMAT = 1  # bump when the cached value's shape changes
 
 
 def cache_path() -> Path:
@@ -54,7 +56,7 @@ def key(dbt_vars: dict[str, str], environment: dict[str, str]) -> str:
         digest.update(content)
     env = {**os.environ, **environment}
     read = {name: env.get(name) for name in sorted(names) if not name.startswith("DBT_ENV_SECRET_")}
-    digest.update(json.dumps([_FORMAT, version("dbt-core"), dbt_vars, read], sort_keys=True).encode())
+    digest.update(json.dumps([version("dbt-core"), dbt_vars, read], sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -30,8 +30,7 @@ from extract.errors import RunError
 
 # mohawk warns on every response check that it is not tracking nonces; that check is for
 # receivers (a response echoes our own nonce), so it is noise here.
-_MOHAWK_LOG = logging.getLogger("mohawk")
-_MOHAWK_LOG.setLevel(logging.ERROR)
+logging.getLogger("mohawk").setLevel(logging.ERROR)
 log = logging.getLogger("data_flow")
 
 
@@ -42,7 +41,8 @@ class _PprintWhenDebugging:
 
     @staticmethod
     def pformat(value: object) -> str:
-        return pprint.pformat(value) if _MOHAWK_LOG.isEnabledFor(logging.DEBUG) else ""
+        debugging = any(module.log.isEnabledFor(logging.DEBUG) for module in (mohawk.base, mohawk.util))
+        return pprint.pformat(value) if debugging else ""
 
 
 mohawk.base.pprint = mohawk.util.pprint = _PprintWhenDebugging  # type: ignore[attr-defined]
