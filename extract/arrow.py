@@ -2,16 +2,19 @@
 
 Typing records in bulk with Arrow instead of handing dlt dicts skips its row-by-row
 Python normalizer (the slowest step of a large load, measured in issue 4); the tables
-are written as CSV for dlt to COPY (`convert.py`, in worker processes).
+are written as CSV for dlt to COPY (`convert.py`, in a worker process).
 
-The fast path parses a batch of records with Arrow's multi-threaded JSON reader, which
-runs without Python's GIL. Two kinds of field must keep their exact JSON text and are
-cut out of each record with msgspec instead: decimals (a JSON number's digits, such as
-1500000.50, must not pass through a binary float) and lists (landed as JSON). Anything
-the fast path cannot type (a number where text was declared, say) falls back to a
-per-record path that writes such values as text; a value that fits no declared type
-fails the run with the field named, rather than being coerced into something Data Hub
-did not send. Fields Data Hub sends but the source file does not declare are not landed.
+The fast path parses a batch of records with Arrow's JSON reader, single-threaded: it
+runs in the conversion worker process while the fetch threads and Data Hub use the other
+core, and its thread pool cost more CPU than it saved (2,000 investment projects: 61 ms
+of CPU with threads, 47 ms without; issue 4). Two kinds of field must keep their exact
+JSON text and are cut out of each record with msgspec instead: decimals (a JSON number's
+digits, such as 1500000.50, must not pass through a binary float) and lists (landed as
+JSON). Anything the fast path cannot type (a number where text was declared, say) falls
+back to a per-record path that writes such values as text; a value that fits no declared
+type fails the run with the field named, rather than being coerced into something Data
+Hub did not send. Fields Data Hub sends but the source file does not declare are not
+landed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from extract.errors import RunError
 
 ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "bigint": pa.int64(), "json": pa.string()}
 NULL = msgspec.Raw(b"null")
+_READ_OPTIONS = pa_json.ReadOptions(use_threads=False)
 _decode_record = msgspec.json.Decoder(float_hook=str).decode
 _encode_json = msgspec.json.Encoder().encode
 
@@ -76,6 +80,7 @@ def _fast_table(records: list[bytes], columns: dict[str, str], exact: frozenset[
     typed = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items() if name not in as_text])
     parsed = pa_json.read_json(
         io.BytesIO(b"\n".join(records)),
+        read_options=_READ_OPTIONS,
         parse_options=pa_json.ParseOptions(explicit_schema=typed, unexpected_field_behavior="ignore"),
     )
     if parsed.num_rows != len(records):
