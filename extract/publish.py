@@ -24,6 +24,7 @@ from psycopg2.extensions import connection
 
 from extract.database import Target
 from extract.errors import RunError
+from extract.failures import describe
 
 Column = tuple[str, str, bool]  # name, data type, not null
 
@@ -143,7 +144,6 @@ class Statistics:
         for table, future in self._futures.items():
             error = future.exception()
             if error is not None:
-                reason = " ".join(str(error).split())[:200] or type(error).__name__
-                warnings.append(f"{table}: statistics not refreshed (analyze failed: {reason})")
+                warnings.append(f"{table}: statistics not refreshed (analyze failed: {describe(error)[0]})")
         self._pool.shutdown()
         return warnings

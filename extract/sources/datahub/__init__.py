@@ -121,11 +121,14 @@ def _fetch(
             stats.add_page(dataset.name, len(page))
             yield page
 
+    def imported(path: str, futures: list[Future[int]]) -> DataItemWithMeta:
+        """A finished file for dlt to import (waits for its batches; a failed one raises)."""
+        return dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
+
     def ready() -> Iterator[DataItemWithMeta]:
         """The finished files at the head of the queue (batches complete in order)."""
         while files and all(future.done() for future in files[0][1]):
-            path, futures = files.popleft()
-            yield dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
+            yield imported(*files.popleft())
 
     load_id = dlt.current.load_package_state()["load_id"]
     in_flight: deque[Future[int]] = deque()
@@ -146,7 +149,7 @@ def _fetch(
     if current:
         files.append((path, current))
     for path, futures in files:
-        yield dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
+        yield imported(path, futures)
 
 
 def dataset_resource(
