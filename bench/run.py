@@ -12,7 +12,7 @@ pairs (--repeat, default 3): on a shared machine one run of each can differ by a
 so the figures are the median run and the median of the pairs' ratios. (c) runs as a
 repeat run (after a warm-up at a few records), as the monthly job does: dbt's partial
 parse state and the parse cache are warm. For each contender it prints seconds, records
-per second and peak memory (PSS summed over its process tree, sampled every 250 ms);
+per second and peak memory (PSS summed over its process tree, sampled every 500 ms);
 for (c) also its phases. With --scaling, (c) is also run at a fifth and at twice the
 record count, for the memory-growth target. Results also go to bench/results/latest.json.
 """
@@ -39,6 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 WARM_UP_RECORDS = 3_000
 PYTHON = sys.executable
+# Reading PSS makes the kernel walk every page of the sampled processes: about 17 ms of
+# CPU per sample of (c)'s tree, taken from the machine the contenders share (at 4 a second
+# 2.35 s during a (c) run, against 0.5 s during (a)'s single small process). (c)'s memory
+# is a plateau through the fetch: every second sample of a 4-a-second series gave the
+# same peak within 1 MiB (issue 4).
+SAMPLE_SECONDS = 0.5
 
 
 def peak_memory(process: subprocess.Popen, samples: list[int], stop: threading.Event) -> None:
@@ -61,7 +67,7 @@ def peak_memory(process: subprocess.Popen, samples: list[int], stop: threading.E
             samples.append(total)
         except psutil.NoSuchProcess:
             return
-        stop.wait(0.25)
+        stop.wait(SAMPLE_SECONDS)
 
 
 def measure(command: list[str], env: dict[str, str]) -> dict:

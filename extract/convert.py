@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from extract import arrow
-from extract.memory import limit_allocators, release_free_memory
+from extract.memory import limit_allocators
 
 LOAD_ID, ROW_ID = "_dlt_load_id", "_dlt_id"
 ORPHAN_CHECK_SECONDS = 0.5
@@ -74,7 +74,10 @@ def write_batch(batch: Batch) -> int:
     """Type one batch of raw records and append it to its CSV file; its row count.
 
     Runs in the worker process; a FieldTypeError raised here reaches the fetch thread
-    through its future.
+    through its future. Freed memory is not handed back to the OS between batches: the
+    next batch reuses it, and re-faulting it cost about a fifth of the worker's CPU (11.7-12.1
+    s against 8.8-10.1 s at 350k records, issue 4) for no lower peak (298-307 against
+    300-306 MiB PSS). The worker ends with the fetch.
     """
     table = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact)
     rows = table.num_rows
@@ -84,8 +87,6 @@ def write_batch(batch: Batch) -> int:
     options = pa_csv.WriteOptions(quoting_style="needed", include_header=batch.header)
     with open(batch.path, "wb" if batch.header else "ab") as handle:
         pa_csv.write_csv(table, handle, write_options=options)
-    del table, batch
-    release_free_memory()
     return rows
 
 

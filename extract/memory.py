@@ -39,8 +39,9 @@ def limit_allocators() -> None:
 def release_free_memory() -> None:
     """Hand memory freed by Python and Arrow back to the OS (glibc keeps it otherwise).
 
-    For worker processes between jobs: a job's peak would otherwise stay their size for
-    the rest of the run (measured in issue 4: the batch converter held ~120 MB).
+    For dbt's worker between its few, large jobs: a parse's or build's peak would otherwise
+    stay its size for the rest of the run (measured in issue 4: a worker held ~120 MB).
+    Not for many small jobs: re-faulting the memory each time costs CPU (see `convert`).
     """
     libc = _glibc()
     if libc is not None:
