@@ -15,10 +15,7 @@ errors the main process reports.
 from __future__ import annotations
 
 import contextlib
-import logging
 import multiprocessing
-import multiprocessing.util
-import os
 import signal
 from collections import deque
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ from extract.config import Settings
 from extract.database import Target
 from extract.errors import DataFlowError, RunError
 from extract.memory import release_free_memory
+from extract.process_exit import exit_now
 from extract.transform import BuildResult, DbtProject, Model, one_line
 
 _STOP = None  # the request that ends the worker
@@ -54,8 +52,7 @@ def _serve(connection: Connection, target: Target, settings: Settings) -> None:
         except (EOFError, OSError):  # the main process is gone
             return
         if request is _STOP:
-            _exit_now()
-            return
+            exit_now(0)  # dbt's files are complete when its command returns
         method, ds, next_ds, args = request
         project = projects.setdefault((ds, next_ds), DbtProject(ds, target, settings, next_ds))
         try:
@@ -70,20 +67,6 @@ def _serve(connection: Connection, target: Target, settings: Settings) -> None:
             return
         del answer
         release_free_memory()  # what a parse or build freed, while the main process loads
-
-
-def _exit_now() -> None:
-    """End the worker without the interpreter's shutdown, which joins dbt's threads and
-    collects its objects: about 0.6 s at the end of every run (measured in issue 4), while
-    the main process waits. dbt's files (manifest, partial-parse state, run results) are
-    complete when its command returns; its log is flushed here, and multiprocessing's
-    finalizers release dbt's semaphores (or its resource tracker warns of leaked ones)."""
-    run_finalizers = getattr(multiprocessing.util, "_run_finalizers", None)
-    if run_finalizers is None:  # a Python without it: shut down the slow, normal way
-        return
-    logging.shutdown()
-    run_finalizers(0)
-    os._exit(0)
 
 
 class DbtWorker:
