@@ -10,6 +10,7 @@ against dbt's own parse before anything is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
@@ -213,6 +214,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                             report.warnings.append(warning)
                             reporter.warning(warning)
                     statistics = None
+                    drop_audit_schema(connection)  # its statistics are copied: done with it
                 history.record(connection, run_id, period.ds, began, "success", report.published, report.views)
             except BaseException as exc:
                 message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
@@ -231,11 +233,22 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
     finally:
         if statistics is not None:  # the run failed after publishing
             statistics.wait()
+            with contextlib.suppress(Exception):  # else the next extract drops it
+                connection.rollback()
+                drop_audit_schema(connection)
         if worker is not None:
             worker.close()
         if connection is not None:
             connection.close()
         lock_connection.close()
+
+
+def drop_audit_schema(connection: PgConnection) -> None:
+    from extract.transform import AUDIT_SCHEMA
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+    connection.commit()
 
 
 def load(
@@ -250,7 +263,7 @@ def load(
     confirm: Callable[[], None],
 ) -> publish.Statistics:
     """Extract, audit, gate and publish the datasets (once per run); `confirm` is called
-    between the fetch and the load. The published tables' ANALYZE is left running."""
+    between the fetch and the load. The published tables' statistics are left coming."""
     from extract.local_datahub import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
@@ -258,11 +271,9 @@ def load(
     from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA
 
     seconds = report.seconds
-    with connection.cursor() as cursor:
-        # Nothing of an earlier (failed) run's audit may linger: its views depend on the
-        # raw tables the extract is about to replace.
-        cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-    connection.commit()
+    # Nothing of an earlier (failed) run's audit may linger: its views depend on the raw
+    # tables the extract is about to replace.
+    drop_audit_schema(connection)
     with datahub_endpoint(settings) as endpoint:
         redact.register(endpoint.hawk_key.reveal())
         source = "local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
@@ -283,24 +294,29 @@ def load(
     with timed(seconds, "audit"):
         audit = project.build_audit(datasets, list(period.views))
         report.tests_passed = audit.tests_passed
-    with timed(seconds, "gate"):
-        gate = quality.check(
-            connection,
-            {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
-            {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
-            allow_shrink=options.allow_shrink, null_columns=options.null_columns,
-        )
-    for warning in gate.warnings:
-        report.warnings.append(warning)
-        reporter.warning(warning)
-    with timed(seconds, "publish"):
-        contracts = {d: list(project.models[d].columns) for d in datasets}
-        published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
-        with connection.cursor() as cursor:
-            cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
-        connection.commit()
+    # Statistics for the published tables: from the audit tables, beside the gate and publish.
+    statistics = publish.Statistics(project.target, datasets, AUDIT_SCHEMA, PUBLISHED_SCHEMA,
+                                    copy=publish.Statistics.copies(connection))
+    try:
+        with timed(seconds, "gate"):
+            gate = quality.check(
+                connection,
+                {d.name: {"meta": project.models[d.name].meta, "fields": list(d.columns)} for d in sources},
+                {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
+                allow_shrink=options.allow_shrink, null_columns=options.null_columns,
+            )
+        for warning in gate.warnings:
+            report.warnings.append(warning)
+            reporter.warning(warning)
+        with timed(seconds, "publish"):
+            contracts = {d: list(project.models[d].columns) for d in datasets}
+            published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
+    except BaseException:
+        statistics.wait()  # nothing published: the audit tables' statistics are dropped with them
+        raise
+    statistics.published()
     report.published = {item.dataset: item.rows for item in published}
     names = ", ".join(f"{name} ({rows:,})" for name, rows in report.published.items())
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
                    datasets=report.published, tests_passed=report.tests_passed)
-    return publish.Statistics(project.target, PUBLISHED_SCHEMA, list(report.published))
+    return statistics

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import expected
+import psycopg2
 import pytest
 from conftest import HAWK_ID
 from runner import fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
@@ -260,3 +261,66 @@ def test_bad_input(env, tmp_path, case):
     assert env["_standin"].requests_log == []
     assert fetch(env["DATABASE_URL"], "select count(*) from information_schema.tables "
                                       "where table_schema = 'public'")[1] == [(0,)]
+
+
+STATISTICS_COLUMNS = ["tablename", "attname", "null_frac", "avg_width", "n_distinct", "most_common_vals::text",
+                      "most_common_freqs", "histogram_bounds::text", "correlation", "most_common_elems::text"]
+STATISTICS_SQL = f"""
+    select {", ".join(STATISTICS_COLUMNS)} from pg_stats
+    where schemaname = 'public' and tablename in ({{tables}}) order by tablename, attname"""
+TABLES_SQL = """
+    select c.relname, c.relpages, c.reltuples from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relname in ({tables}) order by c.relname"""
+
+
+def planner_statistics(url: str) -> tuple[list[tuple], list[tuple]]:
+    tables = ", ".join(f"'{name}'" for name in COUNTS)
+    return fetch(url, TABLES_SQL.format(tables=tables))[1], fetch(url, STATISTICS_SQL.format(tables=tables))[1]
+
+
+def test_published_tables_get_the_statistics_analyze_would_give(env, tmp_path):
+    """The run's statistics (copied from the audit tables on PostgreSQL 18+) are those an
+    ANALYZE of the published tables gives. The tables are smaller than ANALYZE's sample, so
+    it reads every row and its result is exact: compared before and after one. After a
+    refresh the published table's rows sit partly where the deleted ones left room, so
+    only the correlation (of values with the physical order) may differ, a little."""
+    url = env["DATABASE_URL"]
+    correlation = STATISTICS_COLUMNS.index("correlation")
+    for attempt in ("first run", "refresh"):
+        result = call(["--ds", "2019-08-01"], env, tmp_path / "work")
+        assert result.returncode == 0, result.stderr
+        sizes, columns = planner_statistics(url)
+        assert [(name, rows) for name, _, rows in sizes] == sorted(COUNTS.items()), attempt
+        published_columns = sum(len(fetch(url, f'select * from public."{name}" limit 0')[0]) for name in COUNTS)
+        assert len(columns) == published_columns, attempt
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+            for name in COUNTS:
+                cursor.execute(f'analyze public."{name}"')
+        analyzed_sizes, analyzed = planner_statistics(url)
+        assert analyzed_sizes == sizes, attempt
+        if attempt == "first run":
+            assert analyzed == columns
+        else:
+            def without_correlation(rows: list[tuple]) -> list[tuple]:
+                return [row[:correlation] + row[correlation + 1:] for row in rows]
+
+            assert without_correlation(analyzed) == without_correlation(columns)
+            for ours, theirs in zip(columns, analyzed, strict=True):
+                assert abs((ours[correlation] or 0) - (theirs[correlation] or 0)) < 0.1, ours[:2]
+        assert not fetch(url, "select 1 from pg_namespace where nspname = 'public_audit'")[1], attempt
+
+
+def test_statistics_without_copying_analyze_the_published_tables(database):
+    """The path for PostgreSQL before 18: ANALYZE of the published tables after the commit."""
+    from extract import database as databases
+    from extract.config import Secret
+    from extract.publish import Statistics
+
+    with psycopg2.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("create table public.facts as select n, n % 7 as bucket from generate_series(1, 500) n")
+    statistics = Statistics(databases.resolve(Secret(database)), ["facts"], "public_audit", "public", copy=False)
+    assert fetch(database, "select count(*) from pg_stats where tablename = 'facts'")[1] == [(0,)]
+    statistics.published()
+    assert statistics.wait() == []
+    assert fetch(database, "select attname, n_distinct from pg_stats where tablename = 'facts' order by 1")[1] == [
+        ("bucket", 7.0), ("n", -1.0)]
