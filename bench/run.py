@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -110,13 +111,17 @@ class Bench:
         admin.close()
         return self.server_url.replace("/postgres?", f"/{name}?", 1)
 
-    def standin(self, records: int) -> tuple[subprocess.Popen, str]:
+    @contextlib.contextmanager
+    def standin(self, records: int) -> Iterator[str]:
+        """A stand-in serving `records` records for the duration; its base URL."""
         command = [PYTHON, "-m", "standin", "--port", "0", "--records", str(records),
                    "--page-size", str(self.page_size)]
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.hawk}, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True)
-        line = process.stdout.readline().strip()
-        return process, line.rsplit(" ", 1)[-1]
+        try:
+            yield process.stdout.readline().strip().rsplit(" ", 1)[-1]
+        finally:
+            process.terminate()
 
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("DATAHUB_", "HAWK_", "DATABASE_URL"))}
@@ -161,17 +166,13 @@ def main() -> None:
 
     # (c) is measured as a repeat run, as the monthly job runs: dbt's partial-parse state and
     # the parse cache are warm. The warm-up at a few records makes sure of that.
-    standin, base_url = bench.standin(WARM_UP_RECORDS)
-    try:
+    with bench.standin(WARM_UP_RECORDS) as base_url:
         warm_up = bench.main_job(base_url, "main")
-        print(f"warm-up (c) at {WARM_UP_RECORDS:,} records: {warm_up['seconds']:.1f} s "
-              f"(setup {warm_up['phases'].get('setup', 0):.1f} s)", flush=True)
-    finally:
-        standin.terminate()
+    print(f"warm-up (c) at {WARM_UP_RECORDS:,} records: {warm_up['seconds']:.1f} s "
+          f"(setup {warm_up['phases'].get('setup', 0):.1f} s)", flush=True)
 
-    standin, base_url = bench.standin(args.records)
     floors, mains = [], []
-    try:
+    with bench.standin(args.records) as base_url:
         print(f"stand-in: {args.records:,} records, {args.page_size} a page; {os.cpu_count()} cores", flush=True)
         for index in range(args.repeat):  # alternated, so a slow spell of the machine hits both
             floors.append(bench.floor(base_url))
@@ -182,16 +183,11 @@ def main() -> None:
         results["pairs"] = [{"a": a["seconds"], "c": c["seconds"]} for a, c in zip(floors, mains, strict=True)]
         results["b"] = bench.old(base_url)
         print(f"(b) old system    {results['b']['seconds']:7.1f} s", flush=True)
-    finally:
-        standin.terminate()
     if args.scaling:
         for label, records in (("small", args.records // 5), ("large", args.records * 2)):
-            standin, base_url = bench.standin(records)
-            try:
+            with bench.standin(records) as base_url:
                 results[label] = bench.main_job(base_url, "main")
-                print(f"(c) data-flow at {records:,}: {results[label]['seconds']:.1f} s", flush=True)
-            finally:
-                standin.terminate()
+            print(f"(c) data-flow at {records:,}: {results[label]['seconds']:.1f} s", flush=True)
 
     b, c = results["b"], results["c"]
     ratios = sorted(pair["c"] / pair["a"] for pair in results["pairs"])
