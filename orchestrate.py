@@ -26,10 +26,11 @@ from extract.memory import limit_allocators
 
 limit_allocators()  # before anything imports pyarrow
 
-from extract import config, database, redact  # noqa: E402
-from extract.errors import UsageError  # noqa: E402
-from extract.failures import describe  # noqa: E402
-from extract.report import FORMATS, Reporter  # noqa: E402
+from dataflow import redact, warehouse  # noqa: E402
+from dataflow.errors import UsageError  # noqa: E402
+from dataflow.failures import describe  # noqa: E402
+from dataflow.report import FORMATS, Reporter  # noqa: E402
+from dataflow.settings import Settings, from_environment  # noqa: E402
 
 EPILOG = (
     "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, "
@@ -94,7 +95,7 @@ def build_parser() -> ArgumentParser:
 
 
 def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
-    from extract.run import RunOptions
+    from dataflow.job import RunOptions
 
     ds = parse_date("--ds", args.ds)
     start, end = parse_date("--start", args.start), parse_date("--end", args.end)
@@ -107,9 +108,9 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
     )
 
 
-def run(args: argparse.Namespace, settings: config.Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     """Extract, audit (contracts, dbt tests, quality gate), publish, build the views."""
-    from extract.run import run as run_job
+    from dataflow.job import run as run_job
 
     reporter = Reporter(args.log_format, args.quiet)
     reports = run_job(settings, options_from(args), reporter)
@@ -134,16 +135,16 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         periods = ", ".join(r.ds.isoformat() for r in reports)
         reporter.event("done", f"done in {seconds.get('total', 0):.1f} s for ds {periods} ({phases})")
         if not settings.database_url:
-            from extract.database import embedded
+            from dataflow.warehouse import embedded
 
             reporter.event("hint", f"query it: psql '{embedded().dsn(with_password=False)}'")
     return 0
 
 
-def show_history(settings: config.Settings) -> int:
-    from extract import history
+def show_history(settings: Settings) -> int:
+    from dataflow import history
 
-    connection = database.resolve(settings.database_url).connect()
+    connection = warehouse.resolve(settings.database_url).connect()
     try:
         rows = history.rows(connection)
     finally:
@@ -162,14 +163,14 @@ def show_history(settings: config.Settings) -> int:
     return 0
 
 
-def show_list(settings: config.Settings) -> int:
+def show_list(settings: Settings) -> int:
     """Datasets with their endpoints, views with their schedules, and the last successful runs."""
-    from extract import history, schedule
-    from extract.run import latest_month
+    from dataflow import history, schedule
+    from dataflow.dbt_project import DbtProject
+    from dataflow.job import latest_month
     from extract.sources.datahub import load_datasets
-    from extract.transform import DbtProject
 
-    target = database.resolve(settings.database_url)
+    target = warehouse.resolve(settings.database_url)
     connection = target.connect()
     try:
         loaded, built = history.last_success(connection)
@@ -193,12 +194,12 @@ def show_list(settings: config.Settings) -> int:
     return 0
 
 
-def docs(settings: config.Settings) -> int:
+def docs(settings: Settings) -> int:
     """Generate the dbt docs site, raw sources included, as one static HTML file."""
-    from extract.run import latest_month
-    from extract.transform import DbtProject, target_path
+    from dataflow.dbt_project import DbtProject, target_path
+    from dataflow.job import latest_month
 
-    target = database.resolve(settings.database_url)
+    target = warehouse.resolve(settings.database_url)
     target.connect().close()
     project = DbtProject(latest_month(dt.datetime.now(dt.UTC)).isoformat(), target, settings)
     project.docs()
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         args = build_parser().parse_args(argv)
-        settings = config.from_environment()
+        settings = from_environment()
         redact.register_settings(settings)
         if args.command == "docs":
             return docs(settings)
@@ -246,6 +247,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from extract.process_exit import exit_now
-
-    exit_now(main())
+    sys.exit(main())

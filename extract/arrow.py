@@ -27,7 +27,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from extract.errors import RunError
+from dataflow.errors import RunError
 
 ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "bigint": pa.int64(), "json": pa.string()}
 NULL = msgspec.Raw(b"null")

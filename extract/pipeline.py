@@ -20,12 +20,12 @@ from typing import Any
 import dlt
 from dlt.common.runtime.collector import NULL_COLLECTOR
 
+from dataflow.endpoint import Endpoint
+from dataflow.report import Reporter
+from dataflow.settings import Settings, work_dir
+from dataflow.warehouse import Target
 from extract import progress
-from extract.config import Settings, work_dir
 from extract.convert import Converter
-from extract.database import Target
-from extract.local_datahub import Endpoint
-from extract.report import Reporter
 from extract.sources.datahub import Dataset, FetchStats, datahub
 from extract.sources.datahub.settings import RAW_SCHEMA
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from extract.report import Reporter
+from dataflow.report import Reporter
 from extract.sources.datahub import FetchStats
 
 REDRAW_EVERY = 0.5

@@ -14,7 +14,7 @@ import pytest
 import requests
 from conftest import HAWK_ID
 
-from extract.config import Secret
+from dataflow.settings import Secret
 from extract.sources.datahub.client import HawkClient, PageFormatError, iter_pages
 from extract.sources.datahub.hawk import ResponseSignatureError
 from standin.data import records

@@ -312,9 +312,9 @@ def test_published_tables_get_the_statistics_analyze_would_give(env, tmp_path):
 
 def test_statistics_without_copying_analyze_the_published_tables(database):
     """The path for PostgreSQL before 18: ANALYZE of the published tables after the commit."""
-    from extract import database as databases
-    from extract.config import Secret
-    from extract.publish import Statistics
+    from dataflow import warehouse as databases
+    from dataflow.publish import Statistics
+    from dataflow.settings import Secret
 
     with psycopg2.connect(database) as connection, connection.cursor() as cursor:
         cursor.execute("create table public.facts as select n, n % 7 as bucket from generate_series(1, 500) n")

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from extract.errors import UsageError
-from extract.schedule import Schedule, from_meta
+from dataflow.errors import UsageError
+from dataflow.schedule import Schedule, from_meta
 
 D = dt.date
 

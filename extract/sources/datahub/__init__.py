@@ -22,9 +22,9 @@ import yaml
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
-from extract.config import Secret
+from dataflow.errors import UsageError
+from dataflow.settings import Secret
 from extract.convert import LINEAGE_COLUMNS, Batch, Converter
-from extract.errors import UsageError
 from extract.sources.datahub.client import HawkClient, iter_pages
 from extract.sources.datahub.settings import (
     BATCH_ROWS,

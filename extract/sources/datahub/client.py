@@ -31,8 +31,8 @@ from tenacity import (
     stop_after_delay,
 )
 
-from extract.config import Secret
-from extract.errors import RunError
+from dataflow.errors import RunError
+from dataflow.settings import Secret
 from extract.sources.datahub.hawk import HawkAdapter, response_path
 from extract.sources.datahub.settings import (
     MAX_ATTEMPTS,

@@ -25,8 +25,8 @@ from mohawk.util import calculate_ts_mac
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
-from extract.config import Secret
-from extract.errors import RunError
+from dataflow.errors import RunError
+from dataflow.settings import Secret
 
 # mohawk warns on every response check that it is not tracking nonces; that check is for
 # receivers (a response echoes our own nonce), so it is noise here.

@@ -7,7 +7,7 @@ share one name and one list of fields.
 
 from pathlib import Path
 
-from extract.config import PROJECT_ROOT
+from dataflow.settings import PROJECT_ROOT
 
 SOURCE_NAME = "datahub"
 RAW_SCHEMA = "raw"

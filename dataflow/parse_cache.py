@@ -26,10 +26,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from extract.config import PROJECT_ROOT, work_dir
+from dataflow.settings import PROJECT_ROOT, work_dir
 
 # The dbt project's files, and the module that defines what a parse returns (`Model`).
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "extract/transform.py")
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "dataflow/dbt_project.py")
 PROJECT_DIRS = ("dbt_project",)
 _ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
 

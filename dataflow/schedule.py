@@ -15,7 +15,7 @@ from typing import Any
 
 from croniter import croniter
 
-from extract.errors import UsageError
+from dataflow.errors import UsageError
 
 PRESETS = {
     "@daily": "0 0 * * *",

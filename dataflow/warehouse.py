@@ -15,8 +15,8 @@ from urllib.parse import quote
 import psycopg2
 from psycopg2.extensions import parse_dsn
 
-from extract.config import DATA_DIR, Secret
-from extract.errors import UsageError
+from dataflow.errors import UsageError
+from dataflow.settings import DATA_DIR, Secret
 
 EMBEDDED_PGDATA = DATA_DIR / "postgres"
 

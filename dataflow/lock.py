@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from psycopg2.extensions import connection
 
-from extract.errors import DataFlowError
+from dataflow.errors import DataFlowError
 
 # An arbitrary fixed 64-bit key that names "a data-flow run" among advisory locks.
 LOCK_KEY = 0x2F6B_81C4_5D03_A9E7

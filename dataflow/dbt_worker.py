@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from extract import parse_cache
-from extract.config import Settings
-from extract.database import Target
-from extract.errors import DataFlowError, RunError
-from extract.memory import release_free_memory
-from extract.process_exit import exit_now
-from extract.transform import BuildResult, DbtProject, Model, one_line
+from dataflow import parse_cache
+from dataflow.dbt_project import BuildResult, DbtProject, Model, one_line
+from dataflow.errors import DataFlowError, RunError
+from dataflow.settings import Settings
+from dataflow.warehouse import Target
 
 _STOP = None  # the request that ends the worker
 
@@ -52,7 +50,7 @@ def _serve(connection: Connection, target: Target, settings: Settings) -> None:
         except (EOFError, OSError):  # the main process is gone
             return
         if request is _STOP:
-            exit_now(0)  # dbt's files are complete when its command returns
+            return
         method, ds, next_ds, args = request
         project = projects.setdefault((ds, next_ds), DbtProject(ds, target, settings, next_ds))
         try:
@@ -65,8 +63,6 @@ def _serve(connection: Connection, target: Target, settings: Settings) -> None:
             connection.send(answer)
         except (BrokenPipeError, OSError):
             return
-        del answer
-        release_free_memory()  # what a parse or build freed, while the main process loads
 
 
 class DbtWorker:

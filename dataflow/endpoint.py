@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from extract.config import PROJECT_ROOT, Secret, Settings
-from extract.errors import RunError
+from dataflow.errors import RunError
+from dataflow.settings import PROJECT_ROOT, Secret, Settings
 
 DEMO_RECORDS = 3000
 STARTUP_TIMEOUT = 30.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from extract.config import Settings
+from dataflow.settings import Settings
 
 _SECRETS: set[str] = set()
 
@@ -24,7 +24,7 @@ def register_settings(settings: Settings) -> None:
     if settings.hawk_key:
         register(settings.hawk_key.reveal())
     if settings.database_url:
-        from extract.database import from_url
+        from dataflow.warehouse import from_url
 
         try:
             register(from_url(settings.database_url).password.reveal())

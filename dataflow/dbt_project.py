@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract.config import PROJECT_ROOT, Settings, work_dir
-from extract.database import Target
-from extract.errors import RunError, UsageError
+from dataflow.errors import RunError, UsageError
+from dataflow.settings import PROJECT_ROOT, Settings, work_dir
+from dataflow.warehouse import Target
 
 PUBLISHED_SCHEMA = "public"
 AUDIT_SCHEMA = PUBLISHED_SCHEMA + "_audit"

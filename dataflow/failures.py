@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from extract.errors import DataFlowError
+from dataflow.errors import DataFlowError
 
 
 def causes(exc: BaseException) -> list[BaseException]:

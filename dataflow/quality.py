@@ -18,7 +18,7 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
-from extract.errors import RunError
+from dataflow.errors import RunError
 
 DEFAULT_MIN_ROW_RATIO = 0.9
 

@@ -19,15 +19,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from extract import database, history, lock, publish, quality, redact, schedule
-from extract.config import Settings
-from extract.errors import RunError, UsageError
-from extract.report import Reporter
+from dataflow import history, lock, publish, quality, redact, schedule, warehouse
+from dataflow.errors import RunError, UsageError
+from dataflow.report import Reporter
+from dataflow.settings import Settings
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
 
-    from extract.transform import DbtProject
+    from dataflow.dbt_project import DbtProject
 
 
 @dataclass(frozen=True)
@@ -145,14 +145,14 @@ def selection(
 
 def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[RunReport]:
     """Run the job; raise a DataFlowError (nothing published) on failure."""
-    from extract.dbt_worker import DbtWorker, RemoteProject
-    from extract.failures import describe
+    from dataflow.dbt_worker import DbtWorker, RemoteProject
+    from dataflow.failures import describe
 
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     setup: dict[str, float] = {}
     with timed(setup, "setup"):
-        target = database.resolve(settings.database_url)
+        target = warehouse.resolve(settings.database_url)
         lock_connection = target.connect()
     connection = None
     worker: DbtWorker | None = None
@@ -244,7 +244,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
 
 
 def drop_audit_schema(connection: PgConnection) -> None:
-    from extract.transform import AUDIT_SCHEMA
+    from dataflow.dbt_project import AUDIT_SCHEMA
 
     with connection.cursor() as cursor:
         cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
@@ -264,11 +264,11 @@ def load(
 ) -> publish.Statistics:
     """Extract, audit, gate and publish the datasets (once per run); `confirm` is called
     between the fetch and the load. The published tables' statistics are left coming."""
-    from extract.local_datahub import datahub_endpoint
+    from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
+    from dataflow.endpoint import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
     from extract.sources.datahub.settings import RAW_SCHEMA
-    from extract.transform import AUDIT_SCHEMA, PUBLISHED_SCHEMA
 
     seconds = report.seconds
     # Nothing of an earlier (failed) run's audit may linger: its views depend on the raw

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
-from extract.database import Target
-from extract.errors import RunError
-from extract.failures import describe
+from dataflow.errors import RunError
+from dataflow.failures import describe
+from dataflow.warehouse import Target
 
 Column = tuple[str, str, bool]  # name, data type, not null
 

@@ -13,10 +13,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from extract.errors import UsageError
+from dataflow.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / ".data"
+
+
+#: Every environment variable data-flow reads, with its meaning. The README's configuration
+#: table documents each of them (a test checks that).
+VARIABLES = {
+    "DATAHUB_BASE_URL": "Data Hub root URL; the dataset paths are appended",
+    "HAWK_ID": "Hawk credentials id; required with DATAHUB_BASE_URL",
+    "HAWK_KEY": "Hawk credentials key; required with DATAHUB_BASE_URL; never printed",
+    "HAWK_ALGORITHM": "sha256 or sha1",
+    "DATAHUB_CA_BUNDLE": "CA certificates (PEM file) to verify Data Hub's TLS certificate with",
+    "REQUESTS_CA_BUNDLE": "the same, as requests reads it (used when DATAHUB_CA_BUNDLE is unset)",
+    "SSL_CERT_FILE": "the same, as OpenSSL reads it (used when neither of the two above is set)",
+    "DATAHUB_REQUEST_TIMEOUT": "seconds to wait for one Data Hub response",
+    "DATAHUB_RETRY_SECONDS": "at most this long retrying one request's transient faults",
+    "DATABASE_URL": "target warehouse, postgresql://user:password@host:port/db",
+    "FINANCIAL_YEAR_FIRST_MONTH_DAY": "MM-DD first day of the financial year",
+    "INGEST_TASK_CONCURRENCY": "dlt normalize workers (and at least this many fetch threads)",
+    "DATAFLOW_WORK_DIR": "scratch space for dlt load packages, dbt artefacts and logs",
+    "DATAFLOW_PROGRESS_SECONDS": "seconds between progress lines when output is not a terminal",
+}
+
+#: The certificate variables, in the order they are looked at.
+CA_BUNDLE_VARIABLES = ("DATAHUB_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 def work_dir() -> Path:
@@ -63,6 +86,20 @@ class Settings:
     database_url: Secret | None
     request_timeout: float
     retry_seconds: float
+    ca_bundle: str | None = None  # None: the CA certificates requests ships (certifi)
+    demo: bool = False  # the local stand-in's demo data, not a configured Data Hub
+
+    def require_configured(self) -> None:
+        """Refuse a half-configured run: a warehouse without a Data Hub, or the reverse, would
+        otherwise load the stand-in's demo data into a real warehouse (or real data nowhere)."""
+        if self.demo or bool(self.datahub_base_url) == bool(self.database_url):
+            return
+        present, missing = (
+            ("DATABASE_URL", "DATAHUB_BASE_URL") if self.database_url else ("DATAHUB_BASE_URL", "DATABASE_URL")
+        )
+        raise UsageError(
+            f"{missing} is not set but {present} is: set both for a real run, neither (or --demo) for the demo"
+        )
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -109,9 +146,25 @@ def validate_base_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
-def from_environment(env: dict[str, str] | None = None) -> Settings:
-    """Read and validate the settings; raise UsageError with a one-line reason."""
+def ca_bundle(env: dict[str, str]) -> str | None:
+    """The CA certificates file to verify Data Hub with, from the first variable set."""
+    for name in CA_BUNDLE_VARIABLES:
+        path = env.get(name)
+        if path:
+            if not Path(path).is_file():
+                raise UsageError(f"{name} names no readable file: {path}")
+            return path
+    return None
+
+
+def from_environment(env: dict[str, str] | None = None, demo: bool = False) -> Settings:
+    """Read and validate the settings; raise UsageError with a one-line reason.
+
+    With `demo`, the local stand-in is used whatever DATAHUB_BASE_URL says; without any
+    Data Hub or warehouse configured, the run is a demo too."""
     env = dict(os.environ if env is None else env)
+    if demo:
+        env.pop("DATAHUB_BASE_URL", None)
     base_url = env.get("DATAHUB_BASE_URL") or None
     hawk_id = env.get("HAWK_ID") or None
     hawk_key = env.get("HAWK_KEY") or None
@@ -144,4 +197,6 @@ def from_environment(env: dict[str, str] | None = None) -> Settings:
         retry_seconds=_positive_float(
             "DATAHUB_RETRY_SECONDS", env.get("DATAHUB_RETRY_SECONDS") or str(DEFAULT_RETRY_SECONDS)
         ),
+        ca_bundle=ca_bundle(env),
+        demo=demo or not (base_url or database_url),
     )
