@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 from extract.memory import limit_allocators
 
@@ -71,7 +72,10 @@ def name_list(text: str) -> list[str]:
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="orchestrate.py", description=__doc__.splitlines()[0], epilog=EPILOG,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", choices=["run", "docs", "history"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "docs", "history", "dbt"], default="run",
+                        help="run (default); docs: the dbt docs site; history: past runs; "
+                             "dbt ARGS...: dbt's own CLI on the job's warehouse")
+    parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     when = parser.add_argument_group("which periods")
     when.add_argument("--ds", help="logical date YYYY-MM-DD (default: each view's latest completed period)")
     when.add_argument("--start", help="backfill from this ds (inclusive)")
@@ -87,6 +91,9 @@ def build_parser() -> ArgumentParser:
                       help="publish a dataset even if it has under 90%% of the published rows")
     gate.add_argument("--null-columns", choices=["warn", "fail"], default="warn",
                       help="what a source field null in every record does (default: warn)")
+    source = parser.add_argument_group("data source")
+    source.add_argument("--demo", action="store_true",
+                        help="load the local Data Hub stand-in's demo data (the default when nothing is configured)")
     out = parser.add_argument_group("output")
     out.add_argument("--log-format", choices=FORMATS, default="text", help="text (default) or json lines")
     out.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (for cron)")
@@ -95,7 +102,7 @@ def build_parser() -> ArgumentParser:
 
 
 def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
-    from dataflow.job import RunOptions
+    from dataflow.plan import RunOptions
 
     ds = parse_date("--ds", args.ds)
     start, end = parse_date("--start", args.start), parse_date("--end", args.end)
@@ -123,7 +130,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.log_format == "json":
         loaded = next((r for r in reports if r.rows), reports[0])
         summary = {
-            "event": "done", "status": "success", "ds": [r.ds.isoformat() for r in reports],
+            "event": "done", "status": "success", "demo": any(r.demo for r in reports),
+            "ds": [r.ds.isoformat() for r in reports],
             "rows": loaded.rows, "pages": loaded.pages, "views": [v for r in reports for v in r.views],
             "tests_passed": loaded.tests_passed, "warnings": loaded.warnings,
             "seconds": {k: round(v, 3) for k, v in seconds.items()},
@@ -133,7 +141,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         phases = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items() if k != "total")
         periods = ", ".join(r.ds.isoformat() for r in reports)
-        reporter.event("done", f"done in {seconds.get('total', 0):.1f} s for ds {periods} ({phases})")
+        demo = " (demo data)" if any(r.demo for r in reports) else ""
+        reporter.event("done", f"done{demo} in {seconds.get('total', 0):.1f} s for ds {periods} ({phases})")
         if not settings.database_url:
             from dataflow.warehouse import embedded
 
@@ -155,7 +164,7 @@ def show_history(settings: Settings) -> int:
     print(f"{'run':<9}{'ds':<12}{'started (UTC)':<21}{'seconds':>8}  {'status':<8}{'rows':>10}  views / error")
     for row in rows:
         took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else 0.0
-        detail = row["error"] or ", ".join(row["views"]) or "-"
+        detail = ("demo data; " if row["demo"] else "") + (row["error"] or ", ".join(row["views"]) or "-")
         total = sum(row["rows"].values())
         print(f"{str(row['run_id'])[:8]:<9}{row['ds'].isoformat():<12}"
               f"{row['started_at'].astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}  {took:>7.1f}  {row['status']:<8}"
@@ -167,7 +176,7 @@ def show_list(settings: Settings) -> int:
     """Datasets with their endpoints, views with their schedules, and the last successful runs."""
     from dataflow import history, schedule
     from dataflow.dbt_project import DbtProject
-    from dataflow.job import latest_month
+    from dataflow.plan import latest_month
     from extract.sources.datahub import load_datasets
 
     target = warehouse.resolve(settings.database_url)
@@ -197,7 +206,7 @@ def show_list(settings: Settings) -> int:
 def docs(settings: Settings) -> int:
     """Generate the dbt docs site, raw sources included, as one static HTML file."""
     from dataflow.dbt_project import DbtProject, target_path
-    from dataflow.job import latest_month
+    from dataflow.plan import latest_month
 
     target = warehouse.resolve(settings.database_url)
     target.connect().close()
@@ -205,6 +214,23 @@ def docs(settings: Settings) -> int:
     project.docs()
     print(f"dbt docs written to {target_path('public') / 'static_index.html'} (open it in a browser)")
     return 0
+
+
+def run_dbt(settings: Settings, dbt_args: list[str]) -> int:
+    """dbt's own CLI against the job's warehouse (DATABASE_URL, or the embedded server): the
+    connection variables of profiles.yml are filled in, as the job fills them."""
+    import subprocess
+
+    from dataflow.settings import PROJECT_ROOT
+
+    target = warehouse.resolve(settings.database_url)
+    environment = {
+        **os.environ, **target.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "FINANCIAL_YEAR_FIRST_MONTH_DAY": settings.financial_year_first_month_day,
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt) if dbt.exists() else "dbt", *dbt_args]
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=environment, check=False).returncode
 
 
 def configure_logging() -> None:
@@ -224,14 +250,19 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         args = build_parser().parse_args(argv)
-        settings = from_environment()
+        settings = from_environment(demo=args.demo)
         redact.register_settings(settings)
+        if args.command == "dbt":
+            return run_dbt(settings, args.dbt_args)
+        if args.dbt_args:
+            raise UsageError(f"unrecognized arguments: {' '.join(args.dbt_args)}")
         if args.command == "docs":
             return docs(settings)
         if args.command == "history":
             return show_history(settings)
         if args.list:
             return show_list(settings)
+        settings.require_configured()
         return run(args, settings)
     except KeyboardInterrupt:
         print("error: interrupted; nothing was published", file=sys.stderr)

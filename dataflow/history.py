@@ -1,8 +1,9 @@
 """Run history, kept in the target database (`dataflow.run_history`).
 
 One row per period a run handled: its run id, ds, start and finish, status, rows per
-dataset, views built and the error. `--catchup` reads it to find the periods not yet
-built; `orchestrate.py history` and `--list` show it.
+dataset, views built, the error, and whether it loaded the stand-in's demo data.
+`--catchup` reads it to find the periods not yet built; `orchestrate.py history` and
+`--list` show it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ create table if not exists {TABLE} (
     error text,
     primary key (run_id, ds)
 );
+alter table {TABLE} add column if not exists demo boolean not null default false;
 """
 
 
@@ -52,19 +54,20 @@ def record(
     rows: dict[str, int] | None = None,
     views: list[str] | None = None,
     error: str | None = None,
+    demo: bool = False,
 ) -> None:
     """Insert or update the row of (run, ds); committed at once, whatever else happens."""
     finished = None if status == "running" else dt.datetime.now(dt.UTC)
     with conn.cursor() as cursor:
         cursor.execute(
             f"""
-            insert into {TABLE} (run_id, ds, started_at, finished_at, status, rows, views, error)
-            values (%s, %s, %s, %s, %s, %s, %s, %s)
+            insert into {TABLE} (run_id, ds, started_at, finished_at, status, rows, views, error, demo)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (run_id, ds) do update set
                 finished_at = excluded.finished_at, status = excluded.status,
                 rows = excluded.rows, views = excluded.views, error = excluded.error
             """,
-            (run_id, ds, started, finished, status, json.dumps(rows or {}), views or [], error),
+            (run_id, ds, started, finished, status, json.dumps(rows or {}), views or [], error, demo),
         )
     conn.commit()
 
@@ -86,7 +89,7 @@ def rows(conn: connection, limit: int = 50) -> list[dict[str, Any]]:
             return []
         cursor.execute(
             f"""
-            select run_id, ds, started_at, finished_at, status, rows, views, error
+            select run_id, ds, started_at, finished_at, status, rows, views, error, demo
             from {TABLE} order by started_at desc, ds desc limit %s
             """,
             (limit,),

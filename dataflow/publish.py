@@ -16,8 +16,7 @@ something a run does silently.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from psycopg2 import sql
@@ -86,11 +85,17 @@ def describe_difference(dataset: str, published: list[Column], expected: list[Co
 def publish(
     conn: connection, contracts: dict[str, list[Column]], audit_schema: str, published_schema: str
 ) -> list[Published]:
-    """Insert every audited dataset into its published table, all in one transaction."""
+    """Insert every audited dataset into its published table, all in one transaction.
+
+    The audit schema is dropped in the same transaction: once published, the audited rows
+    are gone, so a publish that is retried (a scheduler's retry after a lost connection,
+    say) finds nothing to publish and fails, rather than publishing anything twice."""
     done = []
     try:
         with conn.cursor() as cursor:
             for dataset, contract in contracts.items():
+                if not table_columns(conn, f'"{audit_schema}"."{dataset}"'):
+                    raise RunError(f"{dataset} has no audited rows to publish (published already, or not audited)")
                 target = sql.Identifier(published_schema, dataset)
                 # PostgreSQL itself spells the contract's types (decimal -> numeric, ...).
                 shape = sql.Identifier(f"contract_{dataset}")
@@ -108,6 +113,7 @@ def publish(
                     sql.SQL("insert into {} ({}) select {} from {}").format(target, columns, columns, source)
                 )
                 done.append(Published(dataset, cursor.rowcount, created=not published))
+            cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(audit_schema)))
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -115,117 +121,26 @@ def publish(
     return done
 
 
-# An audit table's statistics copied onto its published table (PostgreSQL 18 and later). The
-# row estimate is the audit table's; the page count is the published table's own (the rows
-# the publish deleted are still on its pages), as ANALYZE would record it.
-COPY_RELATION_STATISTICS = """
-    select pg_restore_relation_stats(
-        'schemaname', %(published)s::text, 'relname', %(table)s::text,
-        'relpages', (pg_relation_size(format('%%I.%%I', %(published)s, %(table)s)::regclass)
-                     / current_setting('block_size')::integer)::integer,
-        'reltuples', audit.reltuples,
-        'relallvisible', 0
-    )
-    from pg_class as audit
-    where audit.oid = format('%%I.%%I', %(audit)s, %(table)s)::regclass
-"""
-COPY_COLUMN_STATISTICS = """
-    select coalesce(bool_and(pg_restore_attribute_stats(
-        'schemaname', %(published)s::text, 'relname', %(table)s::text,
-        'attname', s.attname::text, 'inherited', s.inherited,
-        'null_frac', s.null_frac, 'avg_width', s.avg_width, 'n_distinct', s.n_distinct,
-        'most_common_vals', s.most_common_vals::text, 'most_common_freqs', s.most_common_freqs,
-        'histogram_bounds', s.histogram_bounds::text, 'correlation', s.correlation,
-        'most_common_elems', s.most_common_elems::text, 'most_common_elem_freqs', s.most_common_elem_freqs,
-        'elem_count_histogram', s.elem_count_histogram
-    )), true)
-    from pg_stats as s
-    where s.schemaname = %(audit)s and s.tablename = %(table)s
-"""
+def refresh_statistics(target: Target, tables: list[str], schema: str) -> list[str]:
+    """ANALYZE the published tables, one connection each, in parallel; a warning per failure.
 
+    Analysts' first queries after a run need planner statistics of the new rows, so they are
+    taken at once rather than left to autovacuum. The data is published already, so a
+    failure here is a warning, not an error."""
 
-class Statistics:
-    """Fresh planner statistics for the published tables, kept off the run's critical path.
-
-    Analysts' first queries after a run need statistics of the new rows. An ANALYZE of the
-    published tables after the commit cost 1.4-2.3 s of waiting at 350k records (nearly
-    all of it the investment projects' 76 columns; issue 4). The audit tables hold exactly
-    the rows published, so from PostgreSQL 18 on each audit table is analyzed in the
-    background while the gate and the publishing insert run (one connection each), and
-    once the publish has committed its statistics are copied onto the published table
-    with `pg_restore_relation_stats` / `pg_restore_attribute_stats`, as pg_dump restores
-    statistics: milliseconds. The page count is the published table's own. Before
-    PostgreSQL 18 the published tables are analyzed after the commit instead, one
-    connection each, beside the views. Either way a failure is a warning, not an error:
-    the data is already published, and autovacuum analyzes the tables soon anyway.
-    """
-
-    def __init__(self, target: Target, tables: list[str], audit_schema: str, published_schema: str,
-                 copy: bool) -> None:
-        self._target = target
-        self._tables = tables
-        self._audit, self._published = audit_schema, published_schema
-        self._copy = copy
-        self._committed = threading.Event()
-        self._abandoned = False
-        self._pool = ThreadPoolExecutor(max_workers=max(len(tables), 1), thread_name_prefix="statistics")
-        self._futures: dict[str, Future[None]] = {}
-        if copy:
-            self._futures = {table: self._pool.submit(self._analyze_then_copy, table) for table in tables}
-
-    @staticmethod
-    def copies(conn: connection) -> bool:
-        """Whether the server can take copied statistics (PostgreSQL 18 and later)."""
-        return conn.server_version >= 180000
-
-    def published(self) -> None:
-        """The publish has committed: copy the statistics over, or analyze the published tables."""
-        if self._copy:
-            self._committed.set()
-        else:
-            self._futures = {table: self._pool.submit(self._analyze, self._published, table)
-                             for table in self._tables}
-
-    def _connect(self) -> connection:
-        conn = self._target.connect()
-        conn.autocommit = True
-        return conn
-
-    def _analyze(self, schema: str, table: str) -> None:
-        conn = self._connect()
+    def analyze(table: str) -> None:
+        conn = target.connect()
         try:
+            conn.autocommit = True
             with conn.cursor() as cursor:
                 cursor.execute(sql.SQL("analyze {}").format(sql.Identifier(schema, table)))
         finally:
             conn.close()
 
-    def _analyze_then_copy(self, table: str) -> None:
-        conn = self._connect()
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql.SQL("analyze {}").format(sql.Identifier(self._audit, table)))
-                self._committed.wait()
-                if self._abandoned:
-                    return
-                conn.autocommit = False  # a table's statistics change together
-                names = {"audit": self._audit, "published": self._published, "table": table}
-                for statement in (COPY_RELATION_STATISTICS, COPY_COLUMN_STATISTICS):
-                    cursor.execute(statement, names)
-                    if cursor.fetchone() != (True,):  # PostgreSQL warns and returns false
-                        raise RuntimeError("PostgreSQL did not take the copied statistics")
-                conn.commit()
-        finally:
-            conn.close()
-
-    def wait(self) -> list[str]:
-        """Wait for the statistics; a warning for each table that did not get them."""
-        if not self._committed.is_set():  # the publish failed: nothing to copy, nothing to wait for
-            self._abandoned = True
-            self._committed.set()
-        warnings = []
-        for table, future in self._futures.items():
-            error = future.exception()
-            if error is not None:
-                warnings.append(f"{table}: statistics not refreshed ({describe(error)[0]})")
-        self._pool.shutdown()
-        return warnings
+    warnings = []
+    with ThreadPoolExecutor(max_workers=max(len(tables), 1), thread_name_prefix="analyze") as pool:
+        futures = {table: pool.submit(analyze, table) for table in tables}
+    for table, future in futures.items():
+        if future.exception() is not None:
+            warnings.append(f"{table}: statistics not refreshed ({describe(future.exception())[0]})")
+    return warnings

@@ -38,6 +38,17 @@ VARIABLES = {
     "DATAFLOW_PROGRESS_SECONDS": "seconds between progress lines when output is not a terminal",
 }
 
+#: The variables profiles.yml reads: `orchestrate.py` sets them from DATABASE_URL (or the
+#: embedded server); a user running plain `dbt` sets them.
+DBT_VARIABLES = {
+    "DATAFLOW_DB_HOST": "host name or socket directory (default localhost)",
+    "DATAFLOW_DB_PORT": "port (default 5432)",
+    "DATAFLOW_DB_USER": "user (default postgres)",
+    "DBT_ENV_SECRET_DATAFLOW_DB_PASSWORD": "password (default none); dbt scrubs it from its logs",
+    "DATAFLOW_DB_NAME": "database (default postgres)",
+    "DATAFLOW_DB_SCHEMA": "schema of the published tables and views (default public)",
+}
+
 #: The certificate variables, in the order they are looked at.
 CA_BUNDLE_VARIABLES = ("DATAHUB_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 

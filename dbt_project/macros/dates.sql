@@ -6,10 +6,14 @@
 -#}
 
 {% macro ds_date(ds=none) -%}
-    {#- The run's ds as a date; `--vars '{ds: 2019-08-01}'` arrives as a date, hence |string. -#}
+    {#-
+        The run's ds as a date; `--vars '{ds: 2019-08-01}'` arrives as a date, hence |string.
+        Without the var (dbt run by hand), the latest completed month, as the job's default.
+    -#}
     {%- set raw = (var('ds') if ds is none else ds) -%}
     {%- if raw is none -%}
-        {{ exceptions.raise_compiler_error("the dbt var 'ds' is required, e.g. --vars '{ds: 2019-08-01}'") }}
+        {%- set today = modules.datetime.datetime.now(modules.pytz.utc).date() -%}
+        {{ return((today.replace(day=1) - modules.datetime.timedelta(days=1)).replace(day=1)) }}
     {%- endif -%}
     {%- set text = raw | string -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}

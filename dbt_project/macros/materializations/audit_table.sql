@@ -7,17 +7,20 @@
 
     Why a table, and unlogged: the conversions run once, in parallel for the datasets
     (one dbt thread each), and the tests read plain columns instead of converting again;
-    unlogged because it is dropped after publishing and needs no WAL. (Measured against
-    audit views in issue 4: see the levers table in the README's Benchmark section.)
+    unlogged because it is dropped after publishing and needs no WAL (measured against
+    audit views: see docs/performance.md).
 
     It refuses to build anywhere but an audit schema: building a dataset over its
-    published table would replace the table, taking every period view with it.
+    published table would replace the table, taking every period view with it. dbt's
+    other commands (test, ls, compile, docs, and run or build of the views) work on the
+    published schema by hand.
 -#}
 {% materialization audit_table, adapter='postgres' %}
     {%- if not target.schema.endswith('_audit') -%}
         {{ exceptions.raise_compiler_error(
             "dataset models are built in an audit schema and published by orchestrate.py; "
-            ~ "run `python orchestrate.py` instead of building " ~ this ~ " directly") }}
+            ~ "run `python orchestrate.py` to refresh " ~ this
+            ~ " (by hand, build only the views: --select views)") }}
     {%- endif -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}

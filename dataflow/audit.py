@@ -1,0 +1,65 @@
+"""Audit: build and test the loaded datasets in the audit schema, then the quality gate.
+
+Write-audit-publish: the dataset models are built from `raw` into the audit schema
+(`public_audit`), never into the published tables. There dbt enforces each model's
+contract and runs its tests (and builds and tests the views over the audited data), and
+the quality gate (`quality.py`) compares the audited datasets with what is published.
+Nothing an analyst can see changes here; a failure leaves the audit tables for inspection
+until the next run's audit replaces them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dataflow import quality
+from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
+
+    from dataflow.dbt_project import DbtProject
+
+RAW_SCHEMA = "raw"
+
+
+@dataclass
+class AuditResult:
+    tests_passed: int
+    rows: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def drop_audit_schema(connection: PgConnection) -> None:
+    """Remove every audit table and view: what a run audits is rebuilt from scratch."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
+    connection.commit()
+
+
+def audit(
+    project: DbtProject,
+    connection: PgConnection,
+    datasets: list[str],
+    views: list[str],
+    *,
+    raw_fields: dict[str, list[str]],
+    allow_shrink: bool = False,
+    null_columns: str = "warn",
+) -> AuditResult:
+    """Build, test and gate `datasets` (and the `views` over them) from their raw tables.
+
+    `project` is the parsed dbt project for the run's ds; `raw_fields` names each
+    dataset's source fields (the raw table's columns), for the gate's all-null check.
+    Raises a DataFlowError naming the first failure; publishes nothing either way."""
+    drop_audit_schema(connection)
+    built = project.build_audit(datasets, views)
+    gate = quality.check(
+        connection,
+        {name: {"meta": project.models[name].meta, "fields": raw_fields.get(name, [])} for name in datasets},
+        {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
+        allow_shrink=allow_shrink,
+        null_columns=null_columns,
+    )
+    return AuditResult(built.tests_passed, gate.rows, gate.warnings)
