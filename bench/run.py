@@ -44,7 +44,7 @@ PYTHON = sys.executable
 # CPU per sample of (c)'s tree, taken from the machine the contenders share (at 4 a second
 # 2.35 s during a (c) run, against 0.5 s during (a)'s single small process). (c)'s memory
 # is a plateau through the fetch: every second sample of a 4-a-second series gave the
-# same peak within 1 MiB (issue 4).
+# same peak within 1 MiB.
 SAMPLE_SECONDS = 0.5
 
 

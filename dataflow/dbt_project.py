@@ -96,7 +96,7 @@ class DbtProject:
 
         Without `artifacts`, dbt writes no manifest.json or run_results.json: the run reads
         dbt's results from the objects it returns, and writing them cost about 0.5 s of CPU
-        per command (the audit build's and the views' at the end of their step; issue 4).
+        per command (the audit build's and the views' at the end of their step).
         dbt's partial-parse state is written either way. `orchestrate.py docs` writes them.
         """
         from dbt.cli.main import dbtRunner  # slow import: only when dbt actually runs

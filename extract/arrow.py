@@ -1,13 +1,13 @@
 """Records as Data Hub sent them (raw JSON) -> Arrow tables with the declared raw types.
 
 Typing records in bulk with Arrow instead of handing dlt dicts skips its row-by-row
-Python normalizer (the slowest step of a large load, measured in issue 4); the tables
-are written as CSV for dlt to COPY (`convert.py`, in a worker process).
+Python normalizer (the slowest step of a large load); the tables are written as CSV
+for dlt to COPY (`convert.py`, in a worker process).
 
 The fast path parses a batch of records with Arrow's JSON reader, single-threaded: it
 runs in the conversion worker process while the fetch threads and Data Hub use the other
 core, and its thread pool cost more CPU than it saved (2,000 investment projects: 61 ms
-of CPU with threads, 47 ms without; issue 4). Two kinds of field must keep their exact
+of CPU with threads, 47 ms without). Two kinds of field must keep their exact
 JSON text and are cut out of each record with msgspec instead: decimals (a JSON number's
 digits, such as 1500000.50, must not pass through a binary float) and lists (landed as
 JSON). Anything the fast path cannot type (a number where text was declared, say) falls

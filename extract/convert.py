@@ -1,8 +1,8 @@
 """Batches of Data Hub records -> CSV files that dlt imports, written in a worker process.
 
 Why worker processes: typing a batch of records (`arrow.to_table`) is CPU work, about
-8 s of CPU at 350k records (measured in issue 4). Done in the fetch threads it holds
-the GIL they need to keep requests in flight; in a worker process it runs while they
+8 s of CPU at 350k records. Done in the fetch threads it holds the GIL they need to
+keep requests in flight; in a worker process it runs while they
 wait for Data Hub. Why CSV files handed to dlt (`dlt.mark.with_file_import`) rather than
 Arrow tables: dlt then neither re-derives and validates the table schema for every batch
 nor writes each batch to parquet only to turn it into CSV again in its normalize step.
@@ -33,8 +33,8 @@ LOAD_ID, ROW_ID = "_dlt_load_id", "_dlt_id"
 ORPHAN_CHECK_SECONDS = 0.5
 
 #: The lineage columns, as dlt declares them on the raw tables but for the unique
-#: constraint on `_dlt_id`: its index nearly doubled the load's inserts (measured in issue
-#: 4), and `write_batch` makes the ids unique by construction.
+#: constraint on `_dlt_id`: its index nearly doubled the load's inserts (measured), and
+#: `write_batch` makes the ids unique by construction.
 LINEAGE_COLUMNS = {
     LOAD_ID: {"data_type": "text", "nullable": False, "precision": 64},
     ROW_ID: {"data_type": "text", "nullable": False, "precision": 64},
@@ -74,10 +74,7 @@ def write_batch(batch: Batch) -> int:
     """Type one batch of raw records and append it to its CSV file; its row count.
 
     Runs in the worker process; a FieldTypeError raised here reaches the fetch thread
-    through its future. Freed memory is not handed back to the OS between batches: the
-    next batch reuses it, and re-faulting it cost about a fifth of the worker's CPU (11.7-12.1
-    s against 8.8-10.1 s at 350k records, issue 4) for no lower peak (298-307 against
-    300-306 MiB PSS). The worker ends with the fetch.
+    through its future. The worker ends with the fetch.
     """
     table = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact)
     rows = table.num_rows
