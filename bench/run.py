@@ -1,6 +1,6 @@
 """The benchmark: three contenders side by side, on one machine, in one run.
 
-    python bench/run.py [--records 350000] [--page-size 100] [--repeat 3] [--scaling]
+    python bench/run.py [--records 350000] [--page-size 100] [--repeat 3] [--scaling] [--baseline DIR]
 
 (a) fetch floor  bench/fetch_floor.py: serial Hawk-fetch of every page, discarded
 (b) old system   bench/old_dataflow.py: the old architecture (serial, INSERT literals)
@@ -14,7 +14,10 @@ repeat run (after a warm-up at a few records), as the monthly job does: dbt's pa
 parse state and the parse cache are warm. For each contender it prints seconds, records
 per second and peak memory (PSS summed over its process tree, sampled every 500 ms);
 for (c) also its phases. With --scaling, (c) is also run at a fifth and at twice the
-record count, for the memory-growth target. Results also go to bench/results/latest.json.
+record count, for the memory-growth target. With --baseline DIR (a checkout of another
+version, e.g. `git worktree add /tmp/base <commit>`), that version's main job runs as
+(c0) in the same alternation, and the median of the (c)/(c0) ratios says what the change
+did to the end-to-end time. Results also go to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -71,12 +74,12 @@ def peak_memory(process: subprocess.Popen, samples: list[int], stop: threading.E
         stop.wait(SAMPLE_SECONDS)
 
 
-def measure(command: list[str], env: dict[str, str]) -> dict:
+def measure(command: list[str], env: dict[str, str], root: Path = ROOT) -> dict:
     """Run a contender; its wall seconds, peak tree memory and output."""
     samples: list[int] = []
     stop = threading.Event()
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = threading.Thread(target=peak_memory, args=(process, samples, stop), daemon=True)
     sampler.start()
     stdout, stderr = process.communicate()
@@ -136,11 +139,13 @@ class Bench:
         result = measure([PYTHON, "bench/old_dataflow.py", base_url, dsn], self.env())
         return {**result, **json.loads(result.pop("stdout"))}
 
-    def main_job(self, base_url: str, label: str) -> dict:
+    def main_job(self, base_url: str, label: str, root: Path = ROOT) -> dict:
+        """The main job of the project at `root` (this one, or a --baseline checkout)."""
         dsn = self.fresh_database(f"bench_{label}")
         work = ROOT / ".data" / "bench-work" / label
         env = self.env(DATABASE_URL=dsn, DATAHUB_BASE_URL=base_url, DATAFLOW_WORK_DIR=str(work))
-        result = measure([PYTHON, "orchestrate.py", "--ds", "2019-08-01", "--log-format", "json"], env)
+        command = [PYTHON, str(root / "orchestrate.py"), "--ds", "2019-08-01", "--log-format", "json"]
+        result = measure(command, env, root)
         summary = json.loads(result.pop("stdout").strip().splitlines()[-1])
         return {**result, "records": sum(summary["rows"].values()), "phases": summary["seconds"]}
 
@@ -160,6 +165,7 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="(a)/(c) pairs, alternated (default 3)")
     parser.add_argument("--scaling", action="store_true", help="also run (c) at records/5 and records*2")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another version: its main job runs as (c0)")
     args = parser.parse_args()
     bench = Bench(args.records, args.page_size)
     results: dict[str, dict] = {}
@@ -168,19 +174,30 @@ def main() -> None:
     # the parse cache are warm. The warm-up at a few records makes sure of that.
     with bench.standin(WARM_UP_RECORDS) as base_url:
         warm_up = bench.main_job(base_url, "main")
+        if args.baseline:
+            bench.main_job(base_url, "baseline", args.baseline)
     print(f"warm-up (c) at {WARM_UP_RECORDS:,} records: {warm_up['seconds']:.1f} s "
           f"(setup {warm_up['phases'].get('setup', 0):.1f} s)", flush=True)
 
-    floors, mains = [], []
+    floors, mains, baselines = [], [], []
     with bench.standin(args.records) as base_url:
         print(f"stand-in: {args.records:,} records, {args.page_size} a page; {os.cpu_count()} cores", flush=True)
         for index in range(args.repeat):  # alternated, so a slow spell of the machine hits both
             floors.append(bench.floor(base_url))
             mains.append(bench.main_job(base_url, "main"))
-            print(f"pair {index + 1}: (a) {floors[-1]['seconds']:5.1f} s   (c) {mains[-1]['seconds']:5.1f} s   "
-                  f"(c)/(a) {mains[-1]['seconds'] / floors[-1]['seconds']:.2f}x", flush=True)
+            line = (f"pair {index + 1}: (a) {floors[-1]['seconds']:5.1f} s   (c) {mains[-1]['seconds']:5.1f} s   "
+                    f"(c)/(a) {mains[-1]['seconds'] / floors[-1]['seconds']:.2f}x")
+            if args.baseline:
+                baselines.append(bench.main_job(base_url, "baseline", args.baseline))
+                line += (f"   (c0) {baselines[-1]['seconds']:5.1f} s   "
+                         f"(c)/(c0) {mains[-1]['seconds'] / baselines[-1]['seconds']:.2f}x")
+            print(line, flush=True)
         results["a"], results["c"] = median_run(floors), median_run(mains)
         results["pairs"] = [{"a": a["seconds"], "c": c["seconds"]} for a, c in zip(floors, mains, strict=True)]
+        if baselines:
+            results["c0"] = median_run(baselines)
+            for pair, baseline in zip(results["pairs"], baselines, strict=True):
+                pair["c0"] = baseline["seconds"]
         results["b"] = bench.old(base_url)
         print(f"(b) old system    {results['b']['seconds']:7.1f} s", flush=True)
     if args.scaling:
@@ -205,6 +222,11 @@ def main() -> None:
     print(f"(c) / (a):  {ratios[len(ratios) // 2]:.2f}x the fetch floor, the median pair "
           f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})   (target <= 1.5x)")
     print(f"(c) peak memory: {max(m['peak_mib'] for m in mains):.0f} MiB, the highest run   (target <= 350 MiB)")
+    if baselines:
+        changes = sorted(pair["c"] / pair["c0"] for pair in results["pairs"])
+        print(f"(c0) baseline {args.baseline}: {results['c0']['seconds']:.1f} s, peak "
+              f"{max(m['peak_mib'] for m in baselines):.0f} MiB; (c) / (c0): {changes[len(changes) // 2]:.2f}x, "
+              f"the median pair (pairs: {', '.join(f'{r:.2f}' for r in changes)})   (target <= 1.10x)")
     if args.scaling:
         small, large = results["small"], results["large"]
         growth = large["peak_mib"] / small["peak_mib"] - 1
