@@ -64,10 +64,25 @@ def test_missing_page_fails_at_once(make_standin, hawk_key):
 
 
 def test_unreachable_server_is_retried_within_the_budget():
+    from extract.sources.datahub.settings import MAX_ATTEMPTS
+
+    unreachable = client("k" * 20, retry_seconds=2)
+    attempts: list[float] = []
+    send = unreachable.adapter.send
+
+    def counted_send(*args, **kwargs):
+        attempts.append(time.monotonic())
+        return send(*args, **kwargs)
+
+    unreachable.adapter.send = counted_send  # every attempt goes through the adapter
     started = time.monotonic()
     with pytest.raises(requests.ConnectionError):
-        list(iter_pages(client("k" * 20, retry_seconds=2).session, "http://127.0.0.1:9/v4/dataset/contacts-dataset"))
-    assert 2 <= time.monotonic() - started < 10
+        list(iter_pages(unreachable.session, "http://127.0.0.1:9/v4/dataset/contacts-dataset"))
+    # Retried, with the backoff's 1 s wait before the second attempt (lower bounds only)...
+    assert len(attempts) >= 2 and attempts[1] - attempts[0] >= 1
+    # ...until the 2 s budget was spent (waits 1 then 2 s: two or three attempts), not the attempt cap.
+    assert len(attempts) < MAX_ATTEMPTS
+    assert time.monotonic() - started >= 2
 
 
 def test_skewed_clock_is_corrected_from_a_verified_stale_timestamp_answer(make_standin, hawk_key):

@@ -6,7 +6,6 @@ Expected dates are written out by hand here, not computed by a second implementa
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from conftest import ROOT
@@ -47,15 +46,18 @@ CASES = [
 def rendered(server_url: str, tmp_path_factory) -> dict[str, str]:
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_environment(server_url))
-    os.environ.pop("FINANCIAL_YEAR_FIRST_MONTH_DAY", None)
     sql = "\n".join(f"-- case {i}: {{{{ {call} }}}}" for i, (call, _) in enumerate(CASES))
     work = tmp_path_factory.mktemp("dbt")
-    result = dbtRunner().invoke([
-        "compile", "--inline", sql, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        "--vars", json.dumps({"ds": "2019-08-01"}), "--quiet",
-    ])
+    # dbt runs in this process and reads its environment: set it for the call only.
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in dbt_environment(server_url).items():
+            environment.setenv(name, value)
+        environment.delenv("FINANCIAL_YEAR_FIRST_MONTH_DAY", raising=False)  # the macros' own default
+        result = dbtRunner().invoke([
+            "compile", "--inline", sql, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+            "--vars", json.dumps({"ds": "2019-08-01"}), "--quiet",
+        ])
     assert result.success, result.exception
     compiled = result.result.results[0].node.compiled_code
     out = {}

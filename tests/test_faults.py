@@ -7,7 +7,6 @@ One database is published once (seed 0); every failing run then offers *differen
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import time
@@ -20,6 +19,7 @@ from conftest import HAWK_ID, ROOT, new_database
 from expected import MAPPINGS
 from runner import dbt_environment, fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 
+from extract.sources.datahub.settings import MAX_ATTEMPTS
 from standin.data import records
 from standin.faults import Fault
 from standin.server import StandIn
@@ -112,10 +112,11 @@ FAILING = {
 @pytest.mark.parametrize("case", list(FAILING))
 def test_fault_fails_the_run_and_publishes_nothing(unchanged: Published, case: str) -> None:
     faults, message = FAILING[case]
-    started = time.monotonic()
-    result = unchanged.run(faults, **FAST_RETRIES)
+    result = unchanged.run(faults, **FAST_RETRIES)  # run_orchestrate's timeout is the hang guard
     assert_one_line_failure(result, 1, message)
-    assert time.monotonic() - started < 120
+    # The 3 s retry budget, not the attempt cap (nor the default 120 s budget), ended any retrying.
+    retries = [line for line in result.stderr.splitlines() if "retrying " in line]
+    assert len(retries) < MAX_ATTEMPTS - 1, retries
 
 
 def test_shrink_is_published_when_allowed(server_url: str, tmp_path: Path) -> None:
@@ -213,8 +214,9 @@ def test_bad_input_is_a_one_line_usage_error(unchanged: Published, case: str) ->
 
 # ---------------------------------------------------------------- interruption and concurrency
 
-def start(published: Published, standin: StandIn, *args: str) -> subprocess.Popen[str]:
-    command, env = orchestrate_command(["--ds", "2019-08-01", *args], published.env(standin), published.work)
+def start(published: Published, standin: StandIn, *args: str, **extra: str) -> subprocess.Popen[str]:
+    command, env = orchestrate_command(["--ds", "2019-08-01", *args], published.env(standin, **extra),
+                                       published.work)
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -229,7 +231,8 @@ def survivors(processes: list[psutil.Process]) -> list[str]:
     return alive
 
 
-def wait_for(condition, timeout: float = 120.0) -> None:
+def wait_for(condition, timeout: float = 300.0) -> None:
+    """Poll until `condition()` holds; `timeout` is a hang guard, far above the normal wait."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
@@ -237,15 +240,19 @@ def wait_for(condition, timeout: float = 120.0) -> None:
 
 
 def test_second_run_exits_at_once_while_one_is_in_progress(unchanged: Published) -> None:
-    with unchanged.standin([Fault("contacts", "stall", page=2, stall_seconds=60)]) as standin:
-        first = start(unchanged, standin)
+    # The first run waits an hour on contacts' page 2 (stall and request timeout alike): it holds
+    # the lock until the test kills it, so a second run that waited for the lock would never end.
+    with unchanged.standin([Fault("contacts", "stall", page=2, stall_seconds=3600)]) as standin:
+        first = start(unchanged, standin, DATAHUB_REQUEST_TIMEOUT="3600")
         try:
             # The log records a request when it is answered: page 1 answered means page 2 is stalling.
             wait_for(lambda: any(e["dataset"] == "contacts" and e["page"] == 1 for e in standin.requests_log))
-            started = time.monotonic()
-            second = run_orchestrate(["--ds", "2019-08-01"], unchanged.env(standin), unchanged.work)
-            assert time.monotonic() - started < 30
+            with unchanged.standin() as other:
+                second = run_orchestrate(["--ds", "2019-08-01"], unchanged.env(other), unchanged.work,
+                                         timeout=300)  # a hang guard: waiting for the lock would hit it
+                assert not other.requests_log, "the second run must stop before fetching anything"
             assert_one_line_failure(second, 3, "another data-flow run is in progress")
+            assert first.poll() is None, "the second run ended only once the first had"
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait()
@@ -264,7 +271,7 @@ def test_kill_9_mid_extraction_then_rerun(published: Published) -> None:
         process.send_signal(signal.SIGKILL)
         process.wait()
     # No helper outlives a killed run (an orphaned one would hold memory, or wait forever).
-    wait_for(lambda: not survivors(helpers), timeout=15)
+    wait_for(lambda: not survivors(helpers), timeout=120)  # they notice within a second or so
     assert fingerprint(published.url) == before
     # The next run starts clean and completes, publishing seed 1's data (which differs).
     result = published.run(seed=1)
@@ -332,11 +339,13 @@ def test_secrets_never_leak_even_verbose(unchanged: Published) -> None:
                 assert secret.encode() not in path.read_bytes(), path
 
 
-def test_dataset_models_refuse_to_build_outside_the_audit_schema(unchanged: Published) -> None:
+def test_dataset_models_refuse_to_build_outside_the_audit_schema(unchanged: Published,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Running dbt by hand must not drop the published tables (and every view on them)."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_environment(unchanged.url))
+    for name, value in dbt_environment(unchanged.url).items():  # restored after the test
+        monkeypatch.setenv(name, value)
     result = dbtRunner().invoke(["run", "--select", "contacts", "--project-dir", str(ROOT), "--profiles-dir",
                                  str(ROOT), "--vars", "{ds: 2019-08-01}", "--target-path",
                                  str(unchanged.work / "manual"), "--log-path", str(unchanged.work / "manual"),
