@@ -15,10 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import dlt
-from dlt.common.runtime.collector import NULL_COLLECTOR
 
 from dataflow.endpoint import Endpoint
 from dataflow.report import Reporter
@@ -26,6 +24,7 @@ from dataflow.settings import Settings, work_dir
 from dataflow.warehouse import Target
 from extract import progress
 from extract.convert import Converter
+from extract.dlt_copy_force_null import keep_empty_strings
 from extract.sources.datahub import Dataset, FetchStats, datahub
 from extract.sources.datahub.settings import RAW_SCHEMA
 
@@ -45,61 +44,6 @@ class ExtractResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def keep_empty_strings() -> None:
-    """Stop dlt's Postgres COPY from turning empty strings into NULL.
-
-    dlt marks every nullable column FORCE_NULL in its COPY, so a quoted "" loads as
-    NULL: right for its own Python csv writer (which quotes None as ""), wrong for Arrow's,
-    which writes our files (`convert.py`: NULL unquoted, "" quoted), and Data Hub's ""
-    must stay "". Only our dataset resources load through csv, so only they are affected.
-    """
-    from dlt.destinations.impl.postgres import postgres
-
-    if not callable(getattr(postgres, "is_nullable_column", None)):
-        raise RuntimeError("this dlt version changed its Postgres COPY job; revisit keep_empty_strings")
-    postgres.is_nullable_column = lambda column: False
-
-
-def unlogged_raw_tables() -> None:
-    """Have dlt create the dataset tables in `raw` and `raw_staging` UNLOGGED.
-
-    Raw tables are rewritten from Data Hub on every run and read only by that run's
-    audit, so writing them to the write-ahead log buys nothing: unlogged, the COPY of 350k
-    records took 3.7 s instead of 5.4 s (serial, issue 4). The price, which PostgreSQL
-    documents: after a server crash an unlogged table is empty until the next run
-    reloads it (`--skip-extract` runs do not read raw). dlt's own state tables stay
-    logged. dlt has no option for this, so its two CREATE statements are amended: a
-    table's creation, and the staging table the `staging-optimized` swap recreates
-    (`LIKE` does not copy UNLOGGED). Tables made before this keep their persistence
-    until swapped out.
-    """
-    from dlt.destinations.impl.postgres import postgres
-
-    client, job = postgres.PostgresClient, postgres.PostgresStagingReplaceJob
-    if getattr(client, "_dataflow_unlogged", False):
-        return
-    create_table, swap_sql = client._make_create_table, job.generate_sql.__func__
-
-    def make_create_table(self: Any, qualified_name: str, table: Any) -> str:
-        statement = create_table(self, qualified_name, table)
-        if table["name"] in self.schema.dlt_table_names():
-            return statement
-        return _unlogged(statement)
-
-    def generate_sql(cls: Any, table_chain: Any, sql_client: Any) -> list[str]:
-        return [_unlogged(statement) for statement in swap_sql(cls, table_chain, sql_client)]
-
-    client._make_create_table = make_create_table
-    job.generate_sql = classmethod(generate_sql)
-    client._dataflow_unlogged = True
-
-
-def _unlogged(statement: str) -> str:
-    if not statement.startswith("CREATE TABLE"):
-        return statement
-    return "CREATE UNLOGGED TABLE" + statement[len("CREATE TABLE"):]
-
-
 def configure_dlt(concurrency: int, verbose: bool = False) -> None:
     """dlt reads its settings from the environment; set ours before the pipeline exists."""
     os.environ.update(
@@ -112,10 +56,6 @@ def configure_dlt(concurrency: int, verbose: bool = False) -> None:
             "NORMALIZE__WORKERS": str(concurrency),
             "LOAD__WORKERS": str(max(concurrency, 3)),
             "EXTRACT__WORKERS": str(max(concurrency, 3)),
-            # How long dlt's extract loop waits for a resource's next item before polling again.
-            # A finished item wakes it at once; at dlt's 10 ms its polling took ~8% of the
-            # GIL time the fetch threads need (py-spy, issue 4). Our items are whole files.
-            "EXTRACT__FUTURES_POLL_INTERVAL": "0.2",
         }
     )
 
@@ -135,7 +75,6 @@ def run_extract(
     refuse the run."""
     configure_dlt(settings.concurrency, verbose=os.environ.get("DATAFLOW_VERBOSE") == "1")
     keep_empty_strings()
-    unlogged_raw_tables()
     pipelines_dir = pipelines_dir or work_dir() / "dlt"
     shutil.rmtree(pipelines_dir / PIPELINE_NAME, ignore_errors=True)
     batches_dir = pipelines_dir / "batches"
@@ -146,7 +85,6 @@ def run_extract(
         pipelines_dir=str(pipelines_dir),
         destination=dlt.destinations.postgres(credentials=target.dsn()),
         dataset_name=RAW_SCHEMA,
-        progress=NULL_COLLECTOR,
     )
     stats = FetchStats()
     source = datahub(
@@ -159,6 +97,7 @@ def run_extract(
         datasets=datasets,
         stats=stats,
         converter=converter,
+        ca_bundle=settings.ca_bundle,
     )
     seconds: dict[str, float] = {}
     started = time.perf_counter()

@@ -2,7 +2,8 @@
 
     HAWK_ID=... HAWK_KEY=... python -m standin --port 0 --records 100000
 
-Prints exactly one line, ``standin listening on http://HOST:PORT``, once the
+With ``--tls-cert FILE --tls-key FILE`` (PEM) it serves HTTPS instead.
+Prints exactly one line, ``standin listening on http(s)://HOST:PORT``, once the
 socket accepts connections (so a parent started with ``--port 0`` can read the
 port), then serves until SIGTERM or SIGINT. Credentials come only from the
 environment so they never appear in process listings; the key is never printed.
@@ -13,13 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import ssl
 import sys
 import threading
 from collections.abc import Sequence
 
 from standin.data import DATASET_PATHS
 from standin.faults import MODES, Fault
-from standin.server import StandIn
+from standin.server import StandIn, server_context
 
 
 def _count(text: str) -> tuple[str, int]:
@@ -76,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATASET:MODE[:PAGE[:TIMES]]",
         help=f"inject a fault (repeatable); MODE is one of {', '.join(sorted(MODES))}",
     )
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     return parser
 
 
@@ -89,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     algorithm = os.environ.get("HAWK_ALGORITHM") or "sha256"
     if args.page_size < 1:
         print("standin: --page-size must be >= 1", file=sys.stderr)
+        return 2
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("standin: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    try:
+        context = server_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    except (OSError, ssl.SSLError) as exc:
+        print(f"standin: cannot load --tls-cert/--tls-key: {exc.strerror or exc}", file=sys.stderr)
         return 2
 
     stop = threading.Event()
@@ -111,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             seed=args.seed,
             faults=args.fault,
+            ssl_context=context,
         )
         server.start()
     except ValueError as exc:

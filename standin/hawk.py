@@ -56,7 +56,9 @@ class NonceStore:
 class HawkGate:
     """Verifies incoming Hawk headers for a single id/key pair."""
 
-    def __init__(self, hawk_id: str, hawk_key: str, algorithm: str = "sha256") -> None:
+    def __init__(
+        self, hawk_id: str, hawk_key: str, algorithm: str = "sha256", clock_offset: float = 0.0
+    ) -> None:
         if not hawk_id or not hawk_key:
             raise ValueError("hawk_id and hawk_key must be non-empty")
         if algorithm not in hashlib.algorithms_guaranteed:
@@ -64,6 +66,8 @@ class HawkGate:
         self._id = hawk_id
         self._key = hawk_key
         self._algorithm = algorithm
+        #: Seconds this server's clock is ahead of the machine's, to play a client's skewed clock.
+        self.clock_offset = clock_offset
         self.nonces = NonceStore()
 
     def _credentials(self, sender_id: str) -> dict[str, str]:
@@ -91,6 +95,7 @@ class HawkGate:
             content_type="",
             seen_nonce=self.nonces,
             timestamp_skew_in_seconds=TIMESTAMP_SKEW_SECONDS,
+            localtime_offset_in_seconds=self.clock_offset,
         )
 
     def forged_header(self, genuine: str) -> str:

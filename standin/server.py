@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -81,6 +82,9 @@ class StandIn:
     ``start()``/``stop()``. ``counts`` sets records per dataset explicitly
     (missing datasets get 0); ``records`` splits a total 30/30/40 over OMIS,
     investment projects and contacts; with neither, 1000 records are split.
+    With ``ssl_context`` it serves HTTPS (see ``server_context``); ``clock_offset``
+    puts its clock that many seconds ahead of the machine's, to play a client
+    whose clock is behind.
     """
 
     def __init__(
@@ -96,6 +100,8 @@ class StandIn:
         port: int = 0,
         seed: int = 0,
         faults: Iterable[Fault] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        clock_offset: float = 0.0,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
@@ -104,7 +110,8 @@ class StandIn:
         self.seed = seed
         self.host = host
         self.port = port
-        self.gate = HawkGate(hawk_id, hawk_key, algorithm)
+        self.ssl_context = ssl_context
+        self.gate = HawkGate(hawk_id, hawk_key, algorithm, clock_offset=clock_offset)
         self.faults = FaultBook(faults or ())
         self.stopping = threading.Event()
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
@@ -130,7 +137,7 @@ class StandIn:
         bound_host, bound_port = httpd.server_address[:2]
         self.port = bound_port
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
-        self._base_url = f"http://{shown}:{bound_port}"
+        self._base_url = f"{self.scheme}://{shown}:{bound_port}"
         self._thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -170,8 +177,13 @@ class StandIn:
     # -- public helpers ----------------------------------------------------
 
     @property
+    def scheme(self) -> str:
+        """``https`` when serving TLS (an ``ssl_context`` was given), else ``http``."""
+        return "https" if self.ssl_context is not None else "http"
+
+    @property
     def base_url(self) -> str:
-        """``http://host:port`` once started (the real port when port=0)."""
+        """``http(s)://host:port`` once started (the real port when port=0)."""
         if self._base_url is None:
             raise RuntimeError("StandIn not started")
         return self._base_url
@@ -230,15 +242,29 @@ class _Server(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), port
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection, wrapped in TLS when serving HTTPS.
+
+        The handshake is left to the handler's thread (on its first read), so a
+        client that never completes one cannot hold up the accept loop.
+        """
+        connection, address = super().get_request()
+        context = self.app.ssl_context
+        if context is not None:
+            connection = context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line on stderr, not a traceback per failure.
 
         Parents often pipe stderr without draining it; a flood of tracebacks
         could fill the pipe and block the server. Clients hanging up
-        mid-response (timeouts, stalls) are expected and not reported.
+        mid-response (timeouts, stalls) are expected and not reported, nor
+        are TLS handshakes a client broke off (e.g. it does not trust the
+        certificate: that is the client's error to report).
         """
         error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError | TimeoutError):
+        if isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
             return
         print(f"standin: error serving {client_address}: {error!r}", file=sys.stderr, flush=True)
 
@@ -367,8 +393,9 @@ class _Handler(BaseHTTPRequestHandler):
         """The URL as the client addressed it, which is what Hawk signed."""
         if self.path.startswith(("http://", "https://")):
             return self.path  # absolute-form request target
-        host = self.headers.get("Host") or f"{self.server.app.host}:{self.server.app.port}"
-        return f"http://{host}{self.path}"
+        app = self.server.app
+        host = self.headers.get("Host") or f"{app.host}:{app.port}"
+        return f"{app.scheme}://{host}{self.path}"
 
     @staticmethod
     def _offset(query: str) -> int:
@@ -437,6 +464,13 @@ _NOT_NULL_FIELDS = {
 
 #: The field the ``duplicate_key`` fault copies from record 0 into record 1.
 _KEY_FIELDS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
+
+
+def server_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """A TLS server context serving ``cert_file`` (PEM, chain included) with ``key_file``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
 
 
 def _cut_in_half(body: bytes) -> bytes:

@@ -5,6 +5,7 @@ pagination. The stand-in shares no Hawk or pagination code with the client.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -93,6 +94,39 @@ def test_skewed_clock_is_corrected_from_a_verified_stale_timestamp_answer(make_s
     assert len(rows) == 12
     assert [e["status"] for e in standin.requests_log] == [401, 200]
     assert abs(skewed.adapter.clock_offset) < 5  # now on the server's time (same machine)
+
+
+def test_clock_behind_the_servers_is_corrected_and_its_answers_verify(make_standin, hawk_key):
+    """Our clock an hour behind Data Hub's for real (the server's runs ahead): the requests are
+    signed on the server's time, and its signed answers, which carry that time, still verify."""
+    standin = make_standin(records=60, page_size=5, clock_offset=3600.0)
+    behind = client(hawk_key)
+    rows = [raw for page in iter_pages(behind.session, standin.url("contacts")) for raw in page]
+    assert len(rows) == 24
+    assert [e["status"] for e in standin.requests_log][:2] == [401, 200]
+    assert {e["status"] for e in standin.requests_log[1:]} == {200}
+    assert abs(behind.adapter.clock_offset - 3600) < 5
+
+
+def test_backoff_is_exponential_and_honours_retry_after(make_standin, hawk_key, caplog):
+    standin = make_standin(records=60, page_size=5, faults=[
+        Fault("contacts", "500", page=2, times=2), Fault("contacts", "429", page=3, times=1, retry_after=3)])
+    with caplog.at_level(logging.WARNING, logger="data_flow"):
+        assert len(fetch_all(hawk_key, standin.url("contacts"))) == 24
+    path = standin.url("contacts")
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")] == [
+        f"retrying {path} after HTTP 500 (attempt 1, waiting 1.0 s)",
+        f"retrying {path} after HTTP 500 (attempt 2, waiting 2.0 s)",
+        f"retrying {path} after HTTP 429 (attempt 1, waiting 3.0 s)",
+    ]
+
+
+def test_error_status_out_of_attempts_raises_http_error_for_it(make_standin, hawk_key):
+    standin = make_standin(records=60, page_size=5, faults=[Fault("contacts", "500", page=2)])
+    with pytest.raises(requests.HTTPError) as raised:
+        list(iter_pages(client(hawk_key, retry_seconds=2).session, standin.url("contacts")))
+    assert raised.value.response.status_code == 500
+    assert len([e for e in standin.requests_log if e["page"] == 2]) >= 2, "5xx is retried"
 
 
 def test_retried_request_is_signed_afresh(make_standin, hawk_key):

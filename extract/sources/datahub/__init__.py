@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 import dlt
 import msgspec
 import yaml
-from dlt.extract.items import DataItemWithMeta
-from dlt.extract.resource import DltResource
+from dlt.sources import DltResource
 
 from dataflow.errors import UsageError
 from dataflow.settings import Secret
@@ -34,6 +34,10 @@ from extract.sources.datahub.settings import (
     SOURCE_NAME,
     SOURCES_YML,
 )
+
+#: What `dlt.mark.with_file_import` returns: a finished CSV file for dlt to import. dlt
+#: exports no public name for that type, so it is typed loosely here.
+FileImport = Any
 
 
 def batch_rows() -> int:
@@ -112,7 +116,7 @@ def record_batches(pages: Iterable[list[msgspec.Raw]], rows: int) -> Iterator[li
 
 def _fetch(
     client: HawkClient, url: str, dataset: Dataset, stats: FetchStats, converter: Converter
-) -> Iterator[DataItemWithMeta]:
+) -> Iterator[FileImport]:
     """Fetch every page; batches are typed in the converter and appended to CSV files of
     `FILE_BATCHES` batches, each handed to dlt once its last batch is written."""
 
@@ -121,11 +125,11 @@ def _fetch(
             stats.add_page(dataset.name, len(page))
             yield page
 
-    def imported(path: str, futures: list[Future[int]]) -> DataItemWithMeta:
+    def imported(path: str, futures: list[Future[int]]) -> FileImport:
         """A finished file for dlt to import (waits for its batches; a failed one raises)."""
         return dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
 
-    def ready() -> Iterator[DataItemWithMeta]:
+    def ready() -> Iterator[FileImport]:
         """The finished files at the head of the queue (batches complete in order)."""
         while files and all(future.done() for future in files[0][1]):
             yield imported(*files.popleft())
@@ -182,9 +186,19 @@ def datahub(
     datasets: list[Dataset],
     stats: FetchStats,
     converter: Converter,
+    ca_bundle: str | None = None,
 ) -> list[DltResource]:
-    """All selected datasets; fetched concurrently, nested values kept in their row."""
+    """All selected datasets; fetched concurrently, nested values kept in their row.
+
+    `ca_bundle` is the CA certificates file to verify Data Hub's TLS certificate with
+    (`Settings.ca_bundle`); None uses the ones requests ships."""
     client = HawkClient(
-        hawk_id, hawk_key, algorithm, timeout=timeout, retry_seconds=retry_seconds, base_url=base_url
+        hawk_id,
+        hawk_key,
+        algorithm,
+        timeout=timeout,
+        retry_seconds=retry_seconds,
+        base_url=base_url,
+        verify=ca_bundle or True,
     )
     return [dataset_resource(d, client, base_url, stats, converter) for d in datasets]

@@ -9,26 +9,27 @@ else in its place means the server and we disagree, so it stops the run.
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
 from collections.abc import Iterator
+from email.utils import mktime_tz, parsedate_tz
+from typing import Any
 
 import msgspec
-from dlt.sources.helpers.requests.retry import (
-    DEFAULT_RETRY_EXCEPTIONS,
-    DEFAULT_RETRY_STATUS,
-    retry_if_status,
-    wait_exponential_retry_after,
-)
-from dlt.sources.helpers.requests.session import Session as DltSession
 from requests import Response, Session
+from requests.exceptions import ChunkedEncodingError, SSLError, Timeout
+from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.utils import get_environ_proxies
 from tenacity import (
     RetryCallState,
     Retrying,
     retry_any,
-    retry_if_exception_type,
+    retry_if_exception,
+    retry_if_result,
     stop_after_attempt,
     stop_after_delay,
+    wait_exponential,
 )
 
 from dataflow.errors import RunError
@@ -39,24 +40,106 @@ from extract.sources.datahub.settings import (
     MAX_CONNECTIONS,
     MAX_RETRY_DELAY,
     RETRY_BACKOFF_FACTOR,
+    USER_AGENT,
 )
 
 log = logging.getLogger("data_flow")
+
+#: Answers worth asking again: throttled, or the server failing for now.
+RETRY_STATUS = frozenset((429, *range(500, 600)))
+#: Failures on the way worth trying again (a read timeout is a `Timeout`).
+RETRY_EXCEPTIONS = (RequestsConnectionError, Timeout, ChunkedEncodingError)
 
 
 class PageFormatError(RunError):
     """A response body that is not a DRF page."""
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure that another attempt may not meet. A TLS failure (`SSLError`, which requests
+    makes a kind of `ConnectionError`) is not one: an untrusted certificate stays untrusted."""
+    return isinstance(exc, RETRY_EXCEPTIONS) and not isinstance(exc, SSLError)
+
+
+def is_retry_status(response: Response) -> bool:
+    return response.status_code in RETRY_STATUS
+
+
+def retry_after_seconds(response: Response | None) -> float | None:
+    """The wait a Retry-After header asks for (seconds or an HTTP date), if any and positive."""
+    header = response.headers.get("Retry-After", "") if response is not None else ""
+    if re.fullmatch(r"\s*[0-9]+\s*", header):
+        seconds: float = int(header)
+    else:
+        date = parsedate_tz(header) if header else None
+        if date is None:
+            return None
+        seconds = mktime_tz(date) - time.time()
+    return seconds if seconds > 0 else None
+
+
+class WaitRetryAfterOrExponential:
+    """Wait what the server's Retry-After asks, else back off exponentially; both capped."""
+
+    def __init__(self, multiplier: float, maximum: float) -> None:
+        self.maximum = maximum
+        self.exponential = wait_exponential(multiplier=multiplier, max=maximum)
+
+    def __call__(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        response = outcome.result() if outcome is not None and not outcome.failed else None
+        asked = retry_after_seconds(response)
+        if asked is not None:
+            return min(asked, self.maximum)
+        return self.exponential(state)
+
+
+class RetryingSession(Session):
+    """A requests session that retries transient faults and raises on any error status.
+
+    Every send (so every redirect hop too) is retried on HTTP 429 and 5xx, connection
+    errors, read timeouts and broken chunked bodies, with exponential backoff honouring
+    Retry-After, for at most `MAX_ATTEMPTS` attempts and `retry_seconds` in all. Out of
+    attempts on an error status, the last response is kept, and `request` raises
+    `requests.HTTPError` for it as for any other error status (401/403/404 at once).
+    """
+
+    def __init__(self, timeout: float, retry_seconds: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.headers["User-Agent"] = USER_AGENT
+        self.retrying = Retrying(
+            wait=WaitRetryAfterOrExponential(RETRY_BACKOFF_FACTOR, MAX_RETRY_DELAY),
+            retry=retry_any(retry_if_result(is_retry_status), retry_if_exception(is_transient)),
+            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(retry_seconds),
+            reraise=True,
+            # Out of attempts on an error status: hand back the response, `request` raises for it.
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+            before_sleep=_log_retry,
+        )
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Response:
+        response = super().request(method, url, *args, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def send(self, request: Any, **kwargs: Any) -> Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return self.retrying(super().send, request, **kwargs)
+
+
 class HawkClient:
     """Per-thread retrying sessions sharing one Hawk adapter.
 
-    Transient faults (HTTP 429 and 5xx, connection errors, read timeouts) are retried
-    with exponential backoff, honouring Retry-After, for at most `MAX_ATTEMPTS` attempts
-    and `retry_seconds` in all. Everything else fails at once: 401/403/404, and (raised
-    by the adapter and the page parser, which the retry does not catch) a bad response
-    signature, a non-JSON body or a body that is not a page. Each attempt goes through
-    the adapter, so each is signed afresh.
+    Transient faults are retried (see `RetryingSession`). Everything else fails at once:
+    401/403/404, a TLS failure such as an untrusted certificate, and (raised by the adapter
+    and the page parser, which the retry does not catch) a bad response signature, a
+    non-JSON body or a body that is not a page. Each attempt goes through the adapter, so
+    each is signed afresh.
+
+    `verify` is requests' `verify`: True for the CA certificates requests ships, or the
+    path of a CA bundle (`Settings.ca_bundle`).
     """
 
     def __init__(
@@ -68,40 +151,32 @@ class HawkClient:
         timeout: float,
         retry_seconds: float,
         base_url: str = "",
+        verify: str | bool = True,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
         self.retry_seconds = retry_seconds
+        self.verify = verify
         self.adapter = HawkAdapter(hawk_id, hawk_key, algorithm, pool_maxsize=MAX_CONNECTIONS)
         self._local = threading.local()
 
     @property
-    def session(self) -> Session:
+    def session(self) -> RetryingSession:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = self._make_session()
         return session
 
-    def _make_session(self) -> Session:
-        session = DltSession(timeout=self.timeout, raise_for_status=True)
-        # Proxies from the environment are read once here instead of on every request
-        # (requests scans os.environ per request: ~1 ms a page, measured in issue 4).
+    def _make_session(self) -> RetryingSession:
+        session = RetryingSession(self.timeout, self.retry_seconds)
+        # The environment is read once here instead of on every request (requests scans
+        # os.environ per request: ~1 ms a page): proxies now, and the CA bundle, which
+        # `Settings.ca_bundle` already resolved from the same variables requests reads.
         session.proxies.update(get_environ_proxies(self.base_url))
         session.trust_env = False
+        session.verify = self.verify
         session.mount("http://", self.adapter)
         session.mount("https://", self.adapter)
-        retrying = Retrying(
-            wait=wait_exponential_retry_after(multiplier=RETRY_BACKOFF_FACTOR, max=MAX_RETRY_DELAY),
-            retry=retry_any(
-                retry_if_status(DEFAULT_RETRY_STATUS), retry_if_exception_type(DEFAULT_RETRY_EXCEPTIONS)
-            ),
-            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(self.retry_seconds),
-            reraise=True,
-            # Out of attempts on an error status: hand back the response, raise_for_status names it.
-            retry_error_callback=lambda state: state.outcome.result(),
-            before_sleep=_log_retry,
-        )
-        session.send = retrying.wraps(session.send)  # type: ignore[method-assign]
         return session
 
 

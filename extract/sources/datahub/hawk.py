@@ -1,51 +1,35 @@
 """Hawk request signing and response verification, done in the transport adapter.
 
-Signing lives in `HTTPAdapter.send` rather than in an auth hook because dlt's
-retrying session re-sends the same prepared request on every attempt: only the
-adapter runs once per attempt, so each retry gets a fresh timestamp and nonce and a
+Signing lives in `HTTPAdapter.send` rather than in an auth hook because the client's
+retrying session (`client.py`) re-sends the same prepared request on every attempt: only
+the adapter runs once per attempt, so each retry gets a fresh timestamp and nonce and a
 nonce-checking server does not reject it as a replay. The URL signed is the prepared
 request's, which is exactly what goes on the wire (requests re-quotes URLs).
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 import io
 import logging
-import pprint
 import re
 import time
 from typing import Any
 
 import mohawk
-import mohawk.base
 import mohawk.exc
-import mohawk.util
-from mohawk.util import calculate_ts_mac
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
 from dataflow.errors import RunError
 from dataflow.settings import Secret
+from extract.sources.datahub import mohawk_clock
 
 # mohawk warns on every response check that it is not tracking nonces; that check is for
 # receivers (a response echoes our own nonce), so it is noise here.
 logging.getLogger("mohawk").setLevel(logging.ERROR)
 log = logging.getLogger("data_flow")
-
-
-class _PprintWhenDebugging:
-    """Stands in for `pprint` inside mohawk, which pretty-prints three debug messages on every
-    request whether or not debug logging is on: about 9% of the fetch threads' Python time
-    at 350k records (py-spy, issue 4). The text is only made when mohawk logs debug."""
-
-    @staticmethod
-    def pformat(value: object) -> str:
-        debugging = any(module.log.isEnabledFor(logging.DEBUG) for module in (mohawk.base, mohawk.util))
-        return pprint.pformat(value) if debugging else ""
-
-
-mohawk.base.pprint = mohawk.util.pprint = _PprintWhenDebugging  # type: ignore[attr-defined]
 
 
 class ResponseSignatureError(RunError):
@@ -67,13 +51,13 @@ class HawkAdapter(HTTPAdapter):
     def sign(self, request: PreparedRequest) -> mohawk.Sender:
         """Put a fresh Hawk Authorization header on the request and return its sender."""
         body = request.body or ""
-        sender = mohawk.Sender(
+        sender = mohawk_clock.sender(
             self._credentials,
-            request.url,
-            request.method,
+            request.url or "",
+            request.method or "GET",
             content=body,
             content_type=request.headers.get("Content-Type", "") if body else "",
-            _timestamp=int(time.time() + self.clock_offset),
+            timestamp=int(time.time() + self.clock_offset),
         )
         request.headers["Authorization"] = sender.request_header
         return sender
@@ -87,7 +71,7 @@ class HawkAdapter(HTTPAdapter):
             sender = self.sign(request)
             response = super().send(request, **kwargs)
         if 200 <= response.status_code < 300:
-            verify_response(sender, response)
+            verify_response(sender, response, self.clock_offset)
         return response
 
     def adjust_clock(self, response: Response) -> bool:
@@ -98,14 +82,23 @@ class HawkAdapter(HTTPAdapter):
         """
         header = response.headers.get("WWW-Authenticate", "")
         fields = dict(re.findall(r'(\w+)="([^"]*)"', header))
-        if not header.startswith("Hawk") or "ts" not in fields or "tsm" not in fields:
+        if not header.startswith("Hawk") or not fields.get("ts", "").isdigit() or "tsm" not in fields:
             return False
-        expected = calculate_ts_mac(fields["ts"], self._credentials).decode("ascii")
-        if not hmac.compare_digest(expected, fields["tsm"]):
+        expected = timestamp_mac(fields["ts"], self._credentials["key"], self._credentials["algorithm"])
+        if not hmac.compare_digest(expected.encode("ascii"), fields["tsm"].encode("utf-8")):
             raise ResponseSignatureError("Data Hub's stale-timestamp answer failed verification (tsm)")
         self.clock_offset = int(fields["ts"]) - time.time()
         log.warning("clock differs from Data Hub's by %.0f s; using Data Hub's time", self.clock_offset)
         return True
+
+
+def timestamp_mac(ts: str, key: str, algorithm: str) -> str:
+    """Hawk's `tsm`, the MAC a server puts on its time: base64(HMAC(key, "hawk.1.ts\\n<ts>\\n")),
+    keyed with the credentials' key and algorithm (the Hawk reference's calculateTsMac).
+
+    Computed here rather than with mohawk's helper, which is not part of its public API."""
+    normalized = f"hawk.1.ts\n{ts}\n".encode()
+    return base64.b64encode(hmac.new(key.encode("utf-8"), normalized, algorithm).digest()).decode("ascii")
 
 
 def response_path(response: Response) -> str:
@@ -113,8 +106,12 @@ def response_path(response: Response) -> str:
     return response.request.path_url.split("?")[0] if response.request else "response"
 
 
-def verify_response(sender: mohawk.Sender, response: Response) -> None:
-    """Check the Server-Authorization header against the exact body and content type."""
+def verify_response(sender: mohawk.Sender, response: Response, clock_offset: float = 0.0) -> None:
+    """Check the Server-Authorization header against the exact body and content type.
+
+    A response carries the request's timestamp, which mohawk compares with the local clock:
+    `clock_offset` (what `adjust_clock` learnt) makes that the server's clock too, or a
+    request signed on a corrected clock would have its answer refused as expired."""
     header = response.headers.get("Server-Authorization")
     where = response_path(response)
     if not header:
@@ -126,6 +123,7 @@ def verify_response(sender: mohawk.Sender, response: Response) -> None:
             # whole body into a debug message (measured ~75 ms for a 300 KB page).
             content=io.BytesIO(response.content),
             content_type=response.headers.get("Content-Type", ""),
+            localtime_offset_in_seconds=clock_offset,
         )
     except mohawk.exc.HawkFail as exc:
         raise ResponseSignatureError(

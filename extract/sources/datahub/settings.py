@@ -21,7 +21,7 @@ RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint",
 # Records per conversion batch (one job for the converter's worker process).
 BATCH_ROWS = 2_000  # measured: 5,000 held 75-90 MiB more at the peak (PSS)
 # Batches appended to one CSV file, so one COPY job of dlt's load: 175 jobs of 2,000
-# rows loaded 350k records in 3.0-4.6 s, 70 of 5,000 in 2.0-2.5 s (issue 4).
+# rows loaded 350k records in 3.0-4.6 s, 70 of 5,000 in 2.0-2.5 s.
 FILE_BATCHES = 5
 # Batches of one dataset submitted for conversion and not yet converted.
 MAX_BATCHES_IN_FLIGHT = 2
@@ -31,3 +31,4 @@ MAX_CONNECTIONS = 8
 MAX_ATTEMPTS = 6  # with DATAHUB_RETRY_SECONDS, bounds the time spent on one page
 RETRY_BACKOFF_FACTOR = 1.0  # waits 1, 2, 4, 8 ... seconds (or what Retry-After asks)
 MAX_RETRY_DELAY = 30.0
+USER_AGENT = "data-flow"  # names the client in Data Hub's logs
