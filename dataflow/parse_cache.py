@@ -5,11 +5,11 @@ schedules, contracts) before it may fetch: every usage error is refused before t
 request. When nothing the parse reads has changed, the models are the same as last
 time, so the run plans from this cache and starts fetching while dbt's worker parses
 for real; the fresh parse is compared before anything is loaded
-(`dbt_worker.RemoteProject.confirm_models`, called from `run.run`).
+(`dbt_worker.RemoteProject.confirm_models`, called from `job.run`).
 
 The key covers what a parse reads: every file of the dbt project, the run's vars, the
 dbt version and the environment variables the project reads with `env_var()`; and the
-code that turns a parse into models (`transform.py`). Secret
+code that turns a parse into models (`dbt_project.py`). Secret
 values (`DBT_ENV_SECRET_*`) are left out of the key; they cannot change a model's name,
 schedule or columns. A missing, unreadable or stale entry only means a slower start.
 """

@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from dataflow.settings import CA_BUNDLE_VARIABLES, VARIABLES
+from dataflow.settings import CA_BUNDLE_VARIABLES, DBT_VARIABLES, VARIABLES
 
 README_PATH = ROOT / "README.md"
 README_LIMIT = 12_500  # characters
@@ -21,21 +21,9 @@ NOT_SETTINGS = {
     # Set by orchestrate.py when --verbose is given, so extract/pipeline.py also shows the
     # libraries' logs; the option is the interface, not the variable.
     "DATAFLOW_VERBOSE": "orchestrate.py, from --verbose",
-    # A benchmarking override of the records per conversion batch (see its docstring in
-    # extract/sources/datahub/__init__.py); not a setting a deployment should change.
-    "DATAFLOW_BATCH_ROWS": "benchmarking only",
     # Allocator settings the code gives pyarrow and glibc (setdefault: an operator's own value wins).
     "ARROW_DEFAULT_MEMORY_POOL": "extract/memory.py, for pyarrow",
     "MALLOC_ARENA_MAX": "extract/memory.py, for glibc in the worker processes",
-    # profiles.yml's connection, filled in by dataflow/warehouse.py from DATABASE_URL (or the
-    # embedded PostgreSQL) for every dbt call, `orchestrate.py dbt` included.
-    "DATAFLOW_DB_HOST": "dataflow/warehouse.py, for profiles.yml",
-    "DATAFLOW_DB_PORT": "dataflow/warehouse.py, for profiles.yml",
-    "DATAFLOW_DB_USER": "dataflow/warehouse.py, for profiles.yml",
-    "DATAFLOW_DB_NAME": "dataflow/warehouse.py, for profiles.yml",
-    "DBT_ENV_SECRET_DATAFLOW_DB_PASSWORD": "dataflow/warehouse.py, for profiles.yml",
-    # The schema a dbt step builds in (audit or public), set by dataflow/dbt_project.py.
-    "DATAFLOW_DB_SCHEMA": "dataflow/dbt_project.py, for profiles.yml",
 }
 
 NAME = r"""["']([A-Z][A-Z0-9_]*)["']"""
@@ -112,7 +100,7 @@ def test_every_sub_command_is_in_the_readme_as_code(command: str):
     assert shown, f"README.md never shows the sub-command `{command}`"
 
 
-@pytest.mark.parametrize("name", sorted(VARIABLES))
+@pytest.mark.parametrize("name", sorted({**VARIABLES, **DBT_VARIABLES}))
 def test_every_environment_variable_is_in_the_readme_as_code(name: str):
     pattern = re.compile(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_])")
     assert any(pattern.search(code) for code in code_in(readme())), f"README.md never shows `{name}`"
@@ -137,15 +125,16 @@ def test_every_variable_product_code_reads_is_registered():
     reads = product_env_reads()
     assert "DATABASE_URL" in reads, "the scan finds nothing: has the way settings are read changed?"
     unregistered = {name: sorted(where) for name, where in reads.items()
-                    if name not in VARIABLES and name not in NOT_SETTINGS}
+                    if name not in VARIABLES and name not in DBT_VARIABLES and name not in NOT_SETTINGS}
     assert not unregistered, f"add these to dataflow.settings.VARIABLES (and the README): {unregistered}"
 
 
 def test_registry_and_allow_list_name_only_variables_that_are_read():
     read = set(product_env_reads()) | set(CA_BUNDLE_VARIABLES)  # the CA variables are read in a loop
     assert not set(VARIABLES) - read, "VARIABLES names a variable nothing reads"
+    assert not set(DBT_VARIABLES) - read, "DBT_VARIABLES names a variable profiles.yml does not read"
     assert not set(NOT_SETTINGS) - read, "NOT_SETTINGS names a variable nothing reads any more"
-    assert not set(NOT_SETTINGS) & set(VARIABLES)
+    assert not set(NOT_SETTINGS) & (set(VARIABLES) | set(DBT_VARIABLES))
 
 
 def test_readme_is_short():

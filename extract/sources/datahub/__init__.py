@@ -9,7 +9,6 @@ types (a timestamp stays the exact string Data Hub sent; dbt casts it).
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
@@ -38,11 +37,6 @@ from extract.sources.datahub.settings import (
 #: What `dlt.mark.with_file_import` returns: a finished CSV file for dlt to import. dlt
 #: exports no public name for that type, so it is typed loosely here.
 FileImport = Any
-
-
-def batch_rows() -> int:
-    """Records per conversion batch; DATAFLOW_BATCH_ROWS overrides it for benchmarking."""
-    return int(os.environ.get("DATAFLOW_BATCH_ROWS") or BATCH_ROWS)
 
 
 @dataclass(frozen=True)
@@ -138,7 +132,7 @@ def _fetch(
     in_flight: deque[Future[int]] = deque()
     files: deque[tuple[str, list[Future[int]]]] = deque()  # closed, not yet handed to dlt
     path, current = converter.new_file(dataset.name), []
-    for batch in record_batches(pages(), batch_rows()):
+    for batch in record_batches(pages(), BATCH_ROWS):
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
             in_flight.popleft().result()  # and a batch that fails stops the fetch here
         future = converter.submit(
