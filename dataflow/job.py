@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -70,6 +71,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         lock_connection = target.connect()
     connection = None
     worker: DbtWorker | None = None
+    # The published tables' ANALYZE runs beside the views (see `load`).
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statistics")
     try:
         with timed(setup, "setup"):
             lock.acquire(lock_connection)
@@ -111,13 +114,21 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                                             period.next_ds.isoformat())
                     with timed(report.seconds, "setup"):
                         project.parse()
+                statistics: Future[list[str]] | None = None
                 if loaded is None and planned.datasets:
                     load(project, connection, planned.datasets, period, settings, options, reporter, report, confirm)
                     loaded = report
+                    statistics = background.submit(
+                        publish.refresh_statistics, target, planned.datasets, PUBLISHED_SCHEMA)
                 elif loaded is not None:
                     report.rows, report.published = loaded.rows, loaded.published
                 with timed(report.seconds, "views"):
                     report.views = build_views(project, list(period.views))
+                if statistics is not None:
+                    with timed(report.seconds, "analyze"):  # what is left of it after the views
+                        for warning in statistics.result():
+                            report.warnings.append(warning)
+                            reporter.warning(warning)
                 history.record(connection, run_id, period.ds, began, "success", report.published, report.views,
                                demo=demo)
             except BaseException as exc:
@@ -135,6 +146,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         reports[-1].seconds["total"] = time.perf_counter() - started
         return reports
     finally:
+        background.shutdown(wait=True)
         if worker is not None:
             worker.close()
         if connection is not None:
@@ -155,7 +167,9 @@ def load(
 ) -> None:
     """Extract, audit (with the quality gate) and publish the datasets: once per run.
 
-    `confirm` is called between the fetch and the load, while `raw` is still unchanged."""
+    `confirm` is called between the fetch and the load, while `raw` is still unchanged.
+    The published tables' statistics are left to `publish.refresh_statistics`, which the
+    caller runs beside the views."""
     from dataflow.endpoint import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
@@ -195,7 +209,3 @@ def load(
     names = ", ".join(f"{name} ({rows:,})" for name, rows in report.published.items())
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
                    datasets=report.published, tests_passed=report.tests_passed)
-    with timed(seconds, "analyze"):
-        for warning in publish.refresh_statistics(project.target, datasets, PUBLISHED_SCHEMA):
-            report.warnings.append(warning)
-            reporter.warning(warning)
