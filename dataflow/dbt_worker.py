@@ -75,6 +75,7 @@ class DbtWorker:
         self._process.start()
         child.close()
         self._pending: deque[Ticket] = deque()
+        self._stopped = False
 
     def request(self, method: str, ds: str, next_ds: str | None, *args: Any, wait: bool = True) -> Any:
         """Ask for `method(*args)` on the project for (ds, next_ds): its result, or (not
@@ -101,13 +102,21 @@ class DbtWorker:
         except (EOFError, OSError):
             raise RunError(f"dbt's worker process ended unexpectedly (exit code {self._process.exitcode})") from None
 
+    def stop(self) -> None:
+        """Ask the worker to end once its requests are answered; it shuts down (its
+        interpreter's teardown takes about 0.6 s) while this process goes on."""
+        if not self._stopped:
+            self._stopped = True
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._connection.send(_STOP)
+
     def close(self) -> None:
-        """Stop the worker; one still busy (the run failed or was interrupted) is terminated.
+        """Stop the worker and wait for it; one still busy (the run failed or was
+        interrupted) is terminated after a grace period.
 
         It is waited for: a worker still shutting down when this process exits would be
         terminated, and the locks dbt made in it reported as leaked."""
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._connection.send(_STOP)
+        self.stop()
         self._process.join(timeout=2)
         if self._process.is_alive():
             self._process.terminate()

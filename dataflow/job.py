@@ -124,6 +124,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                     report.rows, report.published = loaded.rows, loaded.published
                 with timed(report.seconds, "views"):
                     report.views = build_views(project, list(period.views))
+                if index == len(planned.periods) - 1:
+                    worker.stop()  # dbt is done: its shutdown overlaps the statistics
                 if statistics is not None:
                     with timed(report.seconds, "analyze"):  # what is left of it after the views
                         for warning in statistics.result():
