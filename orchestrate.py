@@ -31,12 +31,9 @@ from dataflow import redact, warehouse  # noqa: E402
 from dataflow.errors import UsageError  # noqa: E402
 from dataflow.failures import describe  # noqa: E402
 from dataflow.report import FORMATS, Reporter  # noqa: E402
-from dataflow.settings import Settings, from_environment  # noqa: E402
+from dataflow.settings import VARIABLES, Settings, from_environment  # noqa: E402
 
-EPILOG = (
-    "Environment: DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY, HAWK_ALGORITHM, "
-    "FINANCIAL_YEAR_FIRST_MONTH_DAY, INGEST_TASK_CONCURRENCY, DATAHUB_REQUEST_TIMEOUT, DATAHUB_RETRY_SECONDS."
-)
+EPILOG = "Environment: " + ", ".join(VARIABLES) + " (see README.md)."
 
 
 class ArgumentParser(argparse.ArgumentParser):
