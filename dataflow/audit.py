@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
     from dataflow.dbt_project import DbtProject
 
-RAW_SCHEMA = "raw"
-
-
 @dataclass
 class AuditResult:
     tests_passed: int
@@ -44,21 +41,23 @@ def audit(
     datasets: list[str],
     views: list[str],
     *,
+    raw_schema: str,
     raw_fields: dict[str, list[str]],
     allow_shrink: bool = False,
     null_columns: str = "warn",
 ) -> AuditResult:
     """Build, test and gate `datasets` (and the `views` over them) from their raw tables.
 
-    `project` is the parsed dbt project for the run's ds; `raw_fields` names each
-    dataset's source fields (the raw table's columns), for the gate's all-null check.
+    `project` is the parsed dbt project for the run's ds; `raw_schema` and `raw_fields`
+    name the raw tables' schema and each dataset's source fields (the raw table's
+    columns), for the gate's all-null check.
     Raises a DataFlowError naming the first failure; publishes nothing either way."""
     drop_audit_schema(connection)
     built = project.build_audit(datasets, views)
     gate = quality.check(
         connection,
         {name: {"meta": project.models[name].meta, "fields": raw_fields.get(name, [])} for name in datasets},
-        {"raw": RAW_SCHEMA, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
+        {"raw": raw_schema, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
         allow_shrink=allow_shrink,
         null_columns=null_columns,
     )

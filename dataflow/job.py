@@ -175,6 +175,7 @@ def load(
     from dataflow.endpoint import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
+    from extract.sources.datahub.settings import RAW_SCHEMA
 
     seconds = report.seconds
     with datahub_endpoint(settings) as endpoint:
@@ -197,7 +198,7 @@ def load(
     with timed(seconds, "audit"):
         audited = audit(
             project, connection, datasets, list(period.views),
-            raw_fields={d.name: list(d.columns) for d in sources},
+            raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources},
             allow_shrink=options.allow_shrink, null_columns=options.null_columns,
         )
     report.tests_passed = audited.tests_passed
