@@ -1,8 +1,8 @@
 """The Data Hub to talk to: the configured one, or the local stand-in with demo data.
 
-With no DATAHUB_BASE_URL the stand-in (`python -m standin`) is started as a separate
-process, so it serves pages from its own core while this process loads them, and is
-given a random Hawk key for this run only.
+For a demo run (`Settings.demo`: nothing configured, or --demo) the stand-in
+(`python -m standin`) is started as a separate process, so it serves pages from its own
+core while this process loads them, and is given a random Hawk key for this run only.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ def _wait_for_url(process: subprocess.Popen[str]) -> str:
 
 @contextmanager
 def datahub_endpoint(settings: Settings, demo_records: int = DEMO_RECORDS) -> Iterator[Endpoint]:
-    """The configured Data Hub, or a stand-in for the length of the run."""
-    if settings.datahub_base_url:
+    """The configured Data Hub, or for a demo a stand-in for the length of the run."""
+    if not settings.demo:
         yield Endpoint(settings.datahub_base_url, settings.hawk_id, settings.hawk_key, False)
         return
     with standin(demo_records) as endpoint:
