@@ -218,14 +218,14 @@ def run_dbt(settings: Settings, dbt_args: list[str]) -> int:
     connection variables of profiles.yml are filled in, as the job fills them."""
     import subprocess
 
+    from dataflow.dbt_project import PUBLISHED_SCHEMA, dbt_environment
     from dataflow.settings import PROJECT_ROOT, work_dir
 
     target = warehouse.resolve(settings.database_url)
     environment = {
         # dbt's files go to the work dir (docs serve reads what docs generate wrote there).
         "DBT_TARGET_PATH": str(work_dir() / "dbt" / "manual"), "DBT_LOG_PATH": str(work_dir() / "dbt" / "logs"),
-        **os.environ, **target.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "FINANCIAL_YEAR_FIRST_MONTH_DAY": settings.financial_year_first_month_day,
+        **os.environ, **dbt_environment(target, settings, PUBLISHED_SCHEMA),
     }
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt) if dbt.exists() else "dbt", *dbt_args]

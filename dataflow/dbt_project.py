@@ -63,6 +63,18 @@ def failure_reason(result: Any) -> str:
     return "see the dbt log in " + str(work_dir() / "dbt" / "logs")
 
 
+def dbt_environment(target: Target, settings: Settings, schema: str) -> dict[str, str]:
+    """The environment dbt runs with: profiles.yml's connection for `schema`, and what the
+    project reads (the job's dbt steps and `orchestrate.py dbt` alike)."""
+    return {
+        **target.dbt_env(),
+        "DATAFLOW_DB_SCHEMA": schema,
+        "FINANCIAL_YEAR_FIRST_MONTH_DAY": settings.financial_year_first_month_day,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "PGTZ": "UTC",
+    }
+
+
 class DbtProject:
     """The dbt project for one run's ds against one target database."""
 
@@ -76,13 +88,7 @@ class DbtProject:
         self.models: dict[str, Model] = {}
 
     def _environment(self, schema: str) -> dict[str, str]:
-        return {
-            **self.target.dbt_env(),
-            "DATAFLOW_DB_SCHEMA": schema,
-            "FINANCIAL_YEAR_FIRST_MONTH_DAY": self.settings.financial_year_first_month_day,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-            "PGTZ": "UTC",
-        }
+        return dbt_environment(self.target, self.settings, schema)
 
     def dbt_vars(self) -> dict[str, str]:
         return {"ds": self.ds, **({"next_ds": self.next_ds} if self.next_ds else {})}
