@@ -6,12 +6,19 @@ contract and runs its tests (and builds and tests the views over the audited dat
 the quality gate (`quality.py`) compares the audited datasets with what is published.
 Nothing an analyst can see changes here; a failure leaves the audit tables for inspection
 until the next run's audit replaces them.
+
+An audit that passes ends by writing its certificate into the audit schema: the audit id
+(a run id) of the run that audited these tables. Publishing asks for that id, so it
+never publishes tables that failed their audit, nor another run's (the stages may run
+as separate scheduler tasks, and a user may clear and rerun one of them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from psycopg2 import sql
 
 from dataflow import quality
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
@@ -20,6 +27,10 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
 
     from dataflow.dbt_project import DbtProject
+
+#: The table in the audit schema naming the audit that passed (not a dataset: no dbt model has it).
+CERTIFICATE = "_dataflow_audit"
+
 
 @dataclass
 class AuditResult:
@@ -43,6 +54,7 @@ def audit(
     *,
     raw_schema: str,
     raw_fields: dict[str, list[str]],
+    audit_id: str,
     allow_shrink: bool = False,
     null_columns: str = "warn",
 ) -> AuditResult:
@@ -50,7 +62,8 @@ def audit(
 
     `project` is the parsed dbt project for the run's ds; `raw_schema` and `raw_fields`
     name the raw tables' schema and each dataset's source fields (the raw table's
-    columns), for the gate's all-null check.
+    columns), for the gate's all-null check; `audit_id` is written as the certificate
+    once everything passed.
     Raises a DataFlowError naming the first failure; publishes nothing either way."""
     drop_audit_schema(connection)
     built = project.build_audit(datasets, views)
@@ -61,4 +74,27 @@ def audit(
         allow_shrink=allow_shrink,
         null_columns=null_columns,
     )
+    certify(connection, audit_id)
     return AuditResult(built.tests_passed, gate.rows, gate.warnings)
+
+
+def certify(connection: PgConnection, audit_id: str) -> None:
+    """Record that the audit schema's tables passed the audit of `audit_id`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("create table {} as select %s::text as audit_id, now() as audited_at").format(
+                sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)),
+            (audit_id,),
+        )
+    connection.commit()
+
+
+def certified(connection: PgConnection, audit_schema: str) -> str | None:
+    """The audit id whose audit the schema's tables passed; None when no audit passed."""
+    with connection.cursor() as cursor:
+        cursor.execute("select to_regclass(%s)", (f'"{audit_schema}"."{CERTIFICATE}"',))
+        if cursor.fetchone()[0] is None:
+            return None
+        cursor.execute(sql.SQL("select audit_id from {}").format(sql.Identifier(audit_schema, CERTIFICATE)))
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -116,7 +116,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                         project.parse()
                 statistics: Future[list[str]] | None = None
                 if loaded is None and planned.datasets:
-                    load(project, connection, planned.datasets, period, settings, options, reporter, report, confirm)
+                    load(project, connection, planned.datasets, period, settings, options, reporter, report, confirm,
+                         audit_id=run_id)
                     loaded = report
                     statistics = background.submit(
                         publish.refresh_statistics, target, planned.datasets, PUBLISHED_SCHEMA)
@@ -166,6 +167,7 @@ def load(
     reporter: Reporter,
     report: RunReport,
     confirm: Callable[[], None],
+    audit_id: str,
 ) -> None:
     """Extract, audit (with the quality gate) and publish the datasets: once per run.
 
@@ -198,7 +200,7 @@ def load(
     with timed(seconds, "audit"):
         audited = audit(
             project, connection, datasets, list(period.views),
-            raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources},
+            raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
             allow_shrink=options.allow_shrink, null_columns=options.null_columns,
         )
     report.tests_passed = audited.tests_passed
@@ -207,7 +209,7 @@ def load(
         reporter.warning(warning)
     with timed(seconds, "publish"):
         contracts = {d: list(project.models[d].columns) for d in datasets}
-        published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA)
+        published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
     report.published = {item.dataset: item.rows for item in published}
     names = ", ".join(f"{name} ({rows:,})" for name, rows in report.published.items())
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",

@@ -20,11 +20,17 @@ class RunInProgress(DataFlowError):
     exit_code = 3
 
 
-def acquire(conn: connection) -> None:
-    """Take the run lock on `conn` (kept open for the whole run) or raise RunInProgress."""
+def acquire(conn: connection, shared: bool = False) -> None:
+    """Take the run lock on `conn` (kept open while it is needed) or raise RunInProgress.
+
+    A whole run on one machine takes it exclusively. Scheduler tasks take it for their own
+    length: the extracts of one DAG run shared (they run side by side, each replacing only
+    its own raw table), audit and publish exclusively (they rebuild the audit schema and
+    write the published tables)."""
     conn.autocommit = True
     with conn.cursor() as cursor:
-        cursor.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
+        function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        cursor.execute(f"select {function}(%s)", (LOCK_KEY,))
         if cursor.fetchone()[0]:
             return
         cursor.execute(

@@ -60,18 +60,18 @@ def key(dbt_vars: dict[str, str], environment: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def load(wanted: str) -> Any | None:
+def load(wanted: str, path: Path | None = None) -> Any | None:
     """The cached models for this key, or None."""
     with contextlib.suppress(Exception):  # a cache that cannot be read is a cache miss
-        stored_key, models = pickle.loads(cache_path().read_bytes())  # noqa: S301 - our own work dir
+        stored_key, models = pickle.loads((path or cache_path()).read_bytes())  # noqa: S301 - our own work dir
         if stored_key == wanted:
             return models
     return None
 
 
-def store(stored_key: str, models: Any) -> None:
+def store(stored_key: str, models: Any, path: Path | None = None) -> None:
     """Keep the models of a successful parse (written whole, then renamed into place)."""
-    path = cache_path()
+    path = path or cache_path()
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")

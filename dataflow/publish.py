@@ -12,16 +12,24 @@ A published table is created from the model's contract the first time. After tha
 contract that no longer matches it (a changed mapping) is refused with the difference
 named: changing a published column's type is a migration someone must decide on, never
 something a run does silently.
+
+Only tables that passed their audit are published: the audit schema must carry the
+certificate of the audit id asked for (`audit.certify`). Each publish is logged, in the
+same transaction, in `dataflow.publish_log` under that id: a publish retried after it
+committed (a scheduler retrying a task whose worker died after the commit) finds its
+own entry and reports what was published, without publishing anything again.
 """
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
+from dataflow.audit import certified
 from dataflow.errors import RunError
 from dataflow.failures import describe
 from dataflow.warehouse import Target
@@ -36,6 +44,17 @@ COLUMNS_SQL = """
 """
 
 
+LOG_TABLE = "dataflow.publish_log"
+LOG_DDL = f"""
+create schema if not exists dataflow;
+create table if not exists {LOG_TABLE} (
+    audit_id text primary key,
+    published_at timestamp with time zone not null default now(),
+    rows jsonb not null
+);
+"""
+
+
 class SchemaChangeError(RunError):
     """A dataset whose contract differs from its published table."""
 
@@ -45,6 +64,7 @@ class Published:
     dataset: str
     rows: int
     created: bool
+    repeated: bool = False  # published by an earlier attempt of the same audit id
 
 
 def table_columns(conn: connection, qualified: str) -> list[Column]:
@@ -82,20 +102,44 @@ def describe_difference(dataset: str, published: list[Column], expected: list[Co
     )
 
 
+def logged(conn: connection, audit_id: str) -> list[Published] | None:
+    """What an earlier publish of `audit_id` published, or None."""
+    with conn.cursor() as cursor:
+        cursor.execute("select to_regclass(%s)", (LOG_TABLE,))
+        if cursor.fetchone()[0] is None:
+            return None
+        cursor.execute(f"select rows from {LOG_TABLE} where audit_id = %s", (audit_id,))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return [Published(dataset, rows, created=False, repeated=True) for dataset, rows in row[0].items()]
+
+
 def publish(
-    conn: connection, contracts: dict[str, list[Column]], audit_schema: str, published_schema: str
+    conn: connection, contracts: dict[str, list[Column]], audit_schema: str, published_schema: str, audit_id: str
 ) -> list[Published]:
     """Insert every audited dataset into its published table, all in one transaction.
 
     The audit schema is dropped in the same transaction: once published, the audited rows
-    are gone, so a publish that is retried (a scheduler's retry after a lost connection,
-    say) finds nothing to publish and fails, rather than publishing anything twice."""
+    are gone. A publish retried after its commit returns the logged result (each item
+    `repeated`); any other publish without audited rows certified for `audit_id` fails."""
     done = []
     try:
         with conn.cursor() as cursor:
+            certificate = certified(conn, audit_schema)
+            if certificate != audit_id:
+                earlier = logged(conn, audit_id)
+                if earlier is not None:
+                    conn.rollback()
+                    return earlier
+                if certificate is None:
+                    raise RunError("no audited rows to publish (published already, or the audit did not pass)")
+                raise RunError(f"the audited tables are another run's (audit {certificate}, not {audit_id}); "
+                               "nothing was published")
+            cursor.execute(LOG_DDL)
             for dataset, contract in contracts.items():
                 if not table_columns(conn, f'"{audit_schema}"."{dataset}"'):
-                    raise RunError(f"{dataset} has no audited rows to publish (published already, or not audited)")
+                    raise RunError(f"{dataset} has no audited rows to publish (it was not audited)")
                 target = sql.Identifier(published_schema, dataset)
                 # PostgreSQL itself spells the contract's types (decimal -> numeric, ...).
                 shape = sql.Identifier(f"contract_{dataset}")
@@ -113,6 +157,10 @@ def publish(
                     sql.SQL("insert into {} ({}) select {} from {}").format(target, columns, columns, source)
                 )
                 done.append(Published(dataset, cursor.rowcount, created=not published))
+            cursor.execute(
+                f"insert into {LOG_TABLE} (audit_id, rows) values (%s, %s)",
+                (audit_id, json.dumps({item.dataset: item.rows for item in done})),
+            )
             cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(audit_schema)))
         conn.commit()
     except BaseException:

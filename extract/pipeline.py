@@ -68,20 +68,22 @@ def run_extract(
     reporter: Reporter | None = None,
     pipelines_dir: Path | None = None,
     before_load: Callable[[], None] | None = None,
+    pipeline_name: str = PIPELINE_NAME,
 ) -> ExtractResult:
     """Fetch every selected dataset and land it in `raw`; raises on any failure.
 
     `before_load` runs once everything is fetched, before `raw` changes: it may still
-    refuse the run."""
+    refuse the run. `pipeline_name` names dlt's working state: extracts that may run at
+    the same time on one machine (one scheduler task per dataset) each need their own."""
     configure_dlt(settings.concurrency, verbose=os.environ.get("DATAFLOW_VERBOSE") == "1")
     keep_empty_strings()
     pipelines_dir = pipelines_dir or work_dir() / "dlt"
-    shutil.rmtree(pipelines_dir / PIPELINE_NAME, ignore_errors=True)
-    batches_dir = pipelines_dir / "batches"
+    shutil.rmtree(pipelines_dir / pipeline_name, ignore_errors=True)
+    batches_dir = pipelines_dir / f"{pipeline_name}-batches"
     shutil.rmtree(batches_dir, ignore_errors=True)
     converter = Converter(batches_dir)
     pipeline = dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
+        pipeline_name=pipeline_name,
         pipelines_dir=str(pipelines_dir),
         destination=dlt.destinations.postgres(credentials=target.dsn()),
         dataset_name=RAW_SCHEMA,

@@ -1,0 +1,232 @@
+"""The pipeline as Apache Airflow 3 DAGs, generated from the project's registry.
+
+One DAG per view schedule (`data_flow_monthly` for the @monthly views): an
+`extract_<dataset>` task per dataset its views read, in parallel and in the `datahub_api`
+pool, then `audit`, `publish` and `views`. Each task calls a stage of `dataflow.tasks`,
+the functions `orchestrate.py` is built from, and hands on nothing but names through
+XCom: the data lives in the warehouse. Datasets that no view reads are loaded by the
+@monthly DAG (or the first one).
+
+Airflow schedules: a run's `ds` is its logical date, the start of the period it builds
+(the run for August, ds 2019-08-01, starts once August has ended); catch-up from the
+views' first start date is the backfill. A run triggered for a logical date that starts
+no period (a manual trigger "now") builds the latest period completed by then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from airflow.sdk import DAG, Asset, Connection, CronDataIntervalTimetable, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+from airflow.sdk.log import mask_secret
+
+from dataflow import redact, registry
+from dataflow.dbt_project import PUBLISHED_SCHEMA
+from dataflow.errors import DataFlowError, UsageError
+from dataflow.failures import describe
+from dataflow.plan import Period, latest_month
+from dataflow.report import Reporter
+from dataflow.schedule import PRESETS, Schedule
+from dataflow.settings import Settings, from_environment
+
+#: The Airflow connection of the warehouse (the old system's name); else DATABASE_URL.
+WAREHOUSE_CONNECTION = "datasets_db"
+#: The Airflow connection of Data Hub (host: base URL, login: Hawk id, password: Hawk key,
+#: extra {"algorithm": "sha256"}); else DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY.
+DATAHUB_CONNECTION = "datahub_api"
+#: The pool bounding concurrent requests to Data Hub (an extract has one page in flight);
+#: its size is INGEST_TASK_CONCURRENCY.
+POOL = "datahub_api"
+DEFAULT_SCHEDULE = "@monthly"
+DAG_PREFIX = "data_flow"
+TAGS = ["data-flow"]
+
+# dlt would otherwise look up hundreds of Airflow Variables for its settings in every task.
+os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
+
+
+def dag_id(expression: str, prefix: str = DAG_PREFIX) -> str:
+    """data_flow_monthly for @monthly; data_flow_cron_0_6_x_x_1 for '0 6 * * 1'."""
+    if expression in PRESETS:
+        return f"{prefix}_{expression.lstrip('@')}"
+    return f"{prefix}_cron_" + re.sub(r"[^0-9a-z]+", "_", expression.lower().replace("*", "x")).strip("_")
+
+
+def asset(table: str) -> Asset:
+    """The Airflow Asset of a published table: other DAGs may be scheduled on it."""
+    return Asset(name=f"{PUBLISHED_SCHEMA}.{table}", uri=f"dataflow://warehouse/{PUBLISHED_SCHEMA}/{table}",
+                 group="data-flow")
+
+
+def _connection(conn_id: str) -> Any | None:
+    try:
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def warehouse_url(conn: Any) -> str:
+    """A postgresql:// URL from an Airflow connection (schema: the database)."""
+    auth = quote(conn.login or "postgres", safe="")
+    if conn.password:
+        auth += ":" + quote(conn.password, safe="")
+    query = ""
+    host = conn.host or "localhost"
+    if host.startswith("/"):  # a unix socket directory
+        query, host = "?host=" + quote(host, safe="/"), "localhost"
+    return f"postgresql://{auth}@{host}:{conn.port or 5432}/{quote(conn.schema or 'postgres', safe='')}{query}"
+
+
+def datahub_url(conn: Any) -> str:
+    host = conn.host or ""
+    if "://" in host:
+        return host.rstrip("/")
+    scheme = "http" if conn.conn_type == "http" else "https"
+    return f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+
+
+def task_settings() -> Settings:
+    """The run's settings inside a task: Airflow connections first, then the environment."""
+    env = dict(os.environ)
+    database = _connection(WAREHOUSE_CONNECTION)
+    if database is not None:
+        env["DATABASE_URL"] = warehouse_url(database)
+    datahub = _connection(DATAHUB_CONNECTION)
+    if datahub is not None:
+        env.update({"DATAHUB_BASE_URL": datahub_url(datahub), "HAWK_ID": datahub.login or "",
+                    "HAWK_KEY": datahub.password or ""})
+        env["HAWK_ALGORITHM"] = datahub.extra_dejson.get("algorithm") or env.get("HAWK_ALGORITHM", "")
+    try:
+        settings = from_environment(env)
+        settings.require_configured()
+    except UsageError as exc:
+        raise AirflowFailException(str(exc)) from None  # a retry would not help
+    redact.register_settings(settings)
+    if settings.hawk_key:
+        mask_secret(settings.hawk_key.reveal())
+    if settings.database_url:
+        mask_secret(settings.database_url.reveal())
+        from dataflow.warehouse import from_url
+
+        password = from_url(settings.database_url).password.reveal()
+        if password:
+            mask_secret(password)
+    return settings
+
+
+def run_period(context: Any, scheduled: Schedule, views: list[registry.View]) -> Period:
+    """The period a DAG run builds: its logical date, or the latest completed period."""
+    logical = context.get("logical_date")
+    ds = logical.date() if logical is not None else None
+    if ds is None or not scheduled.is_tick(ds):
+        now = logical or context["dag_run"].run_after
+        ds = scheduled.latest_completed(now)
+        if ds is None:
+            raise AirflowFailException(f"no {scheduled.expression} period has ended by {now:%Y-%m-%d}")
+    due = sorted(v.name for v in views if v.schedule.start <= ds and (v.schedule.end is None or ds < v.schedule.end))
+    return Period(ds, scheduled.next_ds(ds), tuple(due))
+
+
+def stage(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a stage; its failure becomes one line in the task log (secrets scrubbed).
+
+    Usage errors fail the task at once; anything else may be retried by Airflow."""
+    try:
+        return function(*args, **kwargs)
+    except DataFlowError as exc:
+        message, _ = describe(exc)
+        failure = AirflowFailException if isinstance(exc, UsageError) else RuntimeError
+        raise failure(redact.text(message)) from None
+
+
+def build(
+    *,
+    prefix: str = DAG_PREFIX,
+    start_date: dt.date | None = None,
+    retries: int = 2,
+    retry_delay: dt.timedelta = dt.timedelta(minutes=5),
+    project: registry.Registry | None = None,
+) -> dict[str, DAG]:
+    """The DAGs by id. `start_date` overrides the views' start dates (for trying catch-up)."""
+    from dataflow.tasks import audit_datasets, build_period_views, extract_dataset, publish_datasets
+
+    project = project or registry.load()
+    schedules = project.schedules() or {DEFAULT_SCHEDULE: []}
+    first = DEFAULT_SCHEDULE if DEFAULT_SCHEDULE in schedules else next(iter(schedules))
+    read = {d for views in schedules.values() for v in views for d in v.datasets}
+    dags = {}
+    for expression, views in schedules.items():
+        datasets = [d for d in project.datasets if any(d in v.datasets for v in views)]
+        if expression == first:
+            datasets += [d for d in project.datasets if d not in read]
+        scheduled = Schedule(f"{dag_id(expression, prefix)}", expression,
+                             min((v.schedule.start for v in views), default=latest_month(dt.datetime.now(dt.UTC))))
+        ends = [v.schedule.end for v in views]
+        end = max(ends) if ends and None not in ends else None
+        start = start_date or scheduled.start
+        with DAG(
+            dag_id=dag_id(expression, prefix),
+            schedule=CronDataIntervalTimetable(PRESETS.get(expression, expression), timezone="UTC"),
+            start_date=dt.datetime.combine(start, dt.time(), dt.UTC),
+            end_date=dt.datetime.combine(end, dt.time(), dt.UTC) if end else None,
+            catchup=bool(views),
+            max_active_runs=1,
+            default_args={"retries": retries, "retry_delay": retry_delay},
+            tags=TAGS,
+            doc_md=f"data-flow, {expression}: extract {', '.join(datasets)}; audit; publish; "
+                   f"views {', '.join(v.name for v in views) or '(none)'}. ds is the logical date.",
+        ) as dag:
+            dags[dag.dag_id] = dag
+            _tasks(dag.dag_id, scheduled, views, datasets, project.contracts,
+                   extract_dataset, audit_datasets, publish_datasets, build_period_views)
+    return dags
+
+
+def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datasets: list[str],
+           contracts: dict[str, list[tuple[str, str, bool]]],
+           extract_dataset: Any, audit_datasets: Any, publish_datasets: Any, build_period_views: Any) -> None:
+    """The tasks of one DAG: extract_<dataset> (parallel) >> audit >> publish >> views."""
+    outlets = [asset(d) for d in datasets]
+
+    @task(pool=POOL)
+    def extract(dataset: str) -> dict[str, int]:
+        return stage(extract_dataset, task_settings(), dataset, Reporter())
+
+    @task
+    def audit() -> dict[str, Any]:
+        context = get_current_context()
+        period = run_period(context, scheduled, views)
+        ti = context["ti"]
+        # One id per audit attempt: publish takes only what this very attempt certified.
+        audit_id = f"{dag_name}/{context['run_id']}/audit/{ti.try_number}"
+        result = stage(audit_datasets, task_settings(), period, datasets, audit_id, Reporter())
+        return {"audit_id": audit_id, "ds": period.ds.isoformat(), **result}
+
+    @task(outlets=outlets)
+    def publish(audited: dict[str, Any]) -> dict[str, int]:
+        context = get_current_context()
+        rows = stage(publish_datasets, task_settings(), {d: contracts[d] for d in datasets},
+                     audited["audit_id"], Reporter())
+        for table in datasets:
+            context["outlet_events"][asset(table)].extra = {"rows": rows.get(table, 0), "ds": audited["ds"]}
+        return rows
+
+    @task
+    def views_(rows: dict[str, int]) -> list[str]:
+        context = get_current_context()
+        period = run_period(context, scheduled, views)
+        dag_run = context["dag_run"]
+        run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_name}/{context['run_id']}"))
+        started = dag_run.start_date or dt.datetime.now(dt.UTC)
+        return stage(build_period_views, task_settings(), period, Reporter(), (run_id, started), rows)
+
+    extracted = [extract.override(task_id=f"extract_{d}")(d) for d in datasets]
+    audited = audit()
+    extracted >> audited  # noqa: B018 - Airflow's dependency operator
+    views_.override(task_id="views")(publish(audited))
