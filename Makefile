@@ -1,12 +1,13 @@
-# One entry point: `make demo`, `make test`, `make lint`, `make bench`, `make docs`.
-# Every target installs what it needs into .venv first (once; again only when
-# pyproject.toml or requirements.lock change).
+# One entry point: `make demo`, `make test`, `make lint`, `make bench`, `make docs`,
+# `make airflow`. Every target installs what it needs into .venv first (once; again only
+# when pyproject.toml or requirements.lock change); Airflow only for `test` and `airflow`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+INSTALLED_AIRFLOW := $(VENV)/.installed-airflow
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs clean airflow
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +15,14 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $@
 
+$(INSTALLED_AIRFLOW): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,airflow]'
+	@touch $@
+
 demo: $(INSTALLED)
 	$(BIN)/python orchestrate.py --ds 2019-08-01
 
-test: $(INSTALLED)
+test: $(INSTALLED_AIRFLOW)
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
@@ -26,6 +31,9 @@ lint: $(INSTALLED)
 
 docs: $(INSTALLED)
 	$(BIN)/python orchestrate.py docs
+
+airflow: $(INSTALLED_AIRFLOW)
+	$(BIN)/python -m dataflow.airflow_local
 
 clean:
 	rm -rf .data/dlt .data/dbt

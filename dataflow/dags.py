@@ -33,16 +33,14 @@ from dataflow.failures import describe
 from dataflow.plan import Period, latest_month
 from dataflow.report import Reporter
 from dataflow.schedule import PRESETS, Schedule
-from dataflow.settings import Settings, from_environment
+from dataflow.settings import AIRFLOW_POOL, Settings, from_environment
+from dataflow.stage_process import StageFailed, run_extract_process
 
 #: The Airflow connection of the warehouse (the old system's name); else DATABASE_URL.
 WAREHOUSE_CONNECTION = "datasets_db"
 #: The Airflow connection of Data Hub (host: base URL, login: Hawk id, password: Hawk key,
 #: extra {"algorithm": "sha256"}); else DATAHUB_BASE_URL, HAWK_ID, HAWK_KEY.
 DATAHUB_CONNECTION = "datahub_api"
-#: The pool bounding concurrent requests to Data Hub (an extract has one page in flight);
-#: its size is INGEST_TASK_CONCURRENCY.
-POOL = "datahub_api"
 DEFAULT_SCHEDULE = "@monthly"
 DAG_PREFIX = "data_flow"
 TAGS = ["data-flow"]
@@ -93,6 +91,11 @@ def datahub_url(conn: Any) -> str:
 
 def task_settings() -> Settings:
     """The run's settings inside a task: Airflow connections first, then the environment."""
+    return task_environment()[1]
+
+
+def task_environment() -> tuple[dict[str, str], Settings]:
+    """The environment with the Airflow connections' settings filled in, and its settings."""
     env = dict(os.environ)
     database = _connection(WAREHOUSE_CONNECTION)
     if database is not None:
@@ -117,7 +120,7 @@ def task_settings() -> Settings:
         password = from_url(settings.database_url).password.reveal()
         if password:
             mask_secret(password)
-    return settings
+    return env, settings
 
 
 def run_period(context: Any, scheduled: Schedule, views: list[registry.View]) -> Period:
@@ -145,18 +148,29 @@ def stage(function: Any, *args: Any, **kwargs: Any) -> Any:
         raise failure(redact.text(message)) from None
 
 
+def catchup_setting() -> bool:
+    """DATAFLOW_AIRFLOW_CATCHUP: whether a DAG catches up from its views' start (default true)."""
+    raw = os.environ.get("DATAFLOW_AIRFLOW_CATCHUP", "true").strip().lower()
+    if raw not in ("true", "false"):
+        raise UsageError(f"DATAFLOW_AIRFLOW_CATCHUP must be true or false, got {raw!r}")
+    return raw == "true"
+
+
 def build(
     *,
     prefix: str = DAG_PREFIX,
     start_date: dt.date | None = None,
+    catchup: bool | None = None,
     retries: int = 2,
     retry_delay: dt.timedelta = dt.timedelta(minutes=5),
     project: registry.Registry | None = None,
 ) -> dict[str, DAG]:
-    """The DAGs by id. `start_date` overrides the views' start dates (for trying catch-up)."""
-    from dataflow.tasks import audit_datasets, build_period_views, extract_dataset, publish_datasets
+    """The DAGs by id. `start_date` overrides the views' start dates (for trying catch-up);
+    `catchup` defaults to DATAFLOW_AIRFLOW_CATCHUP."""
+    from dataflow.tasks import audit_datasets, build_period_views, publish_datasets
 
     project = project or registry.load()
+    catchup = catchup_setting() if catchup is None else catchup
     schedules = project.schedules() or {DEFAULT_SCHEDULE: []}
     first = DEFAULT_SCHEDULE if DEFAULT_SCHEDULE in schedules else next(iter(schedules))
     read = {d for views in schedules.values() for v in views for d in v.datasets}
@@ -175,7 +189,7 @@ def build(
             schedule=CronDataIntervalTimetable(PRESETS.get(expression, expression), timezone="UTC"),
             start_date=dt.datetime.combine(start, dt.time(), dt.UTC),
             end_date=dt.datetime.combine(end, dt.time(), dt.UTC) if end else None,
-            catchup=bool(views),
+            catchup=catchup and bool(views),
             max_active_runs=1,
             default_args={"retries": retries, "retry_delay": retry_delay},
             tags=TAGS,
@@ -184,19 +198,23 @@ def build(
         ) as dag:
             dags[dag.dag_id] = dag
             _tasks(dag.dag_id, scheduled, views, datasets, project.contracts,
-                   extract_dataset, audit_datasets, publish_datasets, build_period_views)
+                   audit_datasets, publish_datasets, build_period_views)
     return dags
 
 
 def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datasets: list[str],
            contracts: dict[str, list[tuple[str, str, bool]]],
-           extract_dataset: Any, audit_datasets: Any, publish_datasets: Any, build_period_views: Any) -> None:
+           audit_datasets: Any, publish_datasets: Any, build_period_views: Any) -> None:
     """The tasks of one DAG: extract_<dataset> (parallel) >> audit >> publish >> views."""
     outlets = [asset(d) for d in datasets]
 
-    @task(pool=POOL)
+    @task(pool=AIRFLOW_POOL)
     def extract(dataset: str) -> dict[str, int]:
-        return stage(extract_dataset, task_settings(), dataset, Reporter())
+        env, _ = task_environment()
+        try:
+            return run_extract_process(dataset, env)  # in its own process: see dataflow.stage_process
+        except StageFailed as exc:
+            raise (AirflowFailException if exc.usage else RuntimeError)(redact.text(str(exc))) from None
 
     @task
     def audit() -> dict[str, Any]:

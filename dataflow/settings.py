@@ -36,6 +36,7 @@ VARIABLES = {
     "INGEST_TASK_CONCURRENCY": "dlt normalize workers (and at least this many fetch threads)",
     "DATAFLOW_WORK_DIR": "scratch space for dlt load packages, dbt artefacts and logs",
     "DATAFLOW_PROGRESS_SECONDS": "seconds between progress lines when output is not a terminal",
+    "DATAFLOW_AIRFLOW_CATCHUP": "Airflow DAGs: catch up from each view's start date (true; false in make airflow)",
 }
 
 #: The variables profiles.yml reads: `orchestrate.py` sets them from DATABASE_URL (or the
@@ -48,6 +49,10 @@ DBT_VARIABLES = {
     "DATAFLOW_DB_NAME": "database (default postgres)",
     "DATAFLOW_DB_SCHEMA": "schema of the published tables and views (default public)",
 }
+
+#: Under Airflow, the pool that bounds concurrent requests to Data Hub (one extract task has
+#: one page in flight); `make airflow` sizes it with INGEST_TASK_CONCURRENCY.
+AIRFLOW_POOL = "datahub_api"
 
 #: The certificate variables, in the order they are looked at.
 CA_BUNDLE_VARIABLES = ("DATAHUB_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")

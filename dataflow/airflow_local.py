@@ -1,0 +1,76 @@
+"""`make airflow`: Apache Airflow 3 on this machine, with data-flow's DAGs, in one command.
+
+Runs `airflow standalone` (scheduler, DAG processor, triggerer and the UI on
+http://localhost:8080, LocalExecutor, SQLite) with its home in the work dir, the DAGs of
+`dags/`, no example DAGs, and the `datahub_api` pool sized by INGEST_TASK_CONCURRENCY.
+The warehouse and Data Hub are what `orchestrate.py` uses: DATABASE_URL and
+DATAHUB_BASE_URL (or the Airflow connections `datasets_db` and `datahub_api`), else the
+embedded PostgreSQL (started here, so every task finds it running) and the stand-in.
+Airflow's own settings (AIRFLOW__*) set in the environment win over these defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dataflow import warehouse
+from dataflow.errors import DataFlowError
+from dataflow.settings import AIRFLOW_POOL, PROJECT_ROOT, from_environment, work_dir
+
+
+def airflow_environment() -> dict[str, str]:
+    """The environment Airflow runs with: its home in the work dir and the project's DAGs."""
+    bin_dir = str(Path(sys.executable).parent)
+    defaults = {
+        "AIRFLOW_HOME": str(work_dir() / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # Ready to trigger; and no catch-up here, which would build every month since the
+        # views' start (2017) one run after another.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "DATAFLOW_AIRFLOW_CATCHUP": "false",
+        # dlt would otherwise look its settings up among Airflow Variables, hundreds of times.
+        "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
+    }
+    env = {**defaults, **os.environ}
+    # `airflow standalone` starts its parts as `airflow ...` found on PATH.
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def airflow(env: dict[str, str], *args: str) -> None:
+    """Run one airflow CLI command; its output only if it fails."""
+    done = subprocess.run([str(Path(sys.executable).with_name("airflow")), *args], env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"error: airflow {args[0]} {args[1] if len(args) > 1 else ''} failed")
+
+
+def main() -> int:
+    try:
+        settings = from_environment()
+        settings.require_configured()
+        if not settings.database_url:
+            target = warehouse.embedded()  # running before any task needs it
+            print(f"warehouse: {target.description} (query it: psql '{target.dsn(with_password=False)}')")
+    except DataFlowError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    env = airflow_environment()
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    airflow(env, "db", "migrate")
+    airflow(env, "pools", "set", AIRFLOW_POOL, str(settings.concurrency), "concurrent requests to Data Hub")
+    home = Path(env["AIRFLOW_HOME"])
+    print(f"Airflow home {home}; DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
+    print(f"UI: http://localhost:{env.get('AIRFLOW__API__PORT', '8080')} - user admin, password in "
+          f"{home / 'simple_auth_manager_passwords.json.generated'} (also printed below)", flush=True)
+    os.execve(env["PATH"].split(os.pathsep)[0] + "/airflow", ["airflow", "standalone"], env)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
