@@ -23,7 +23,7 @@ demo: $(INSTALLED)
 	$(BIN)/python orchestrate.py --ds 2019-08-01
 
 test: $(INSTALLED_AIRFLOW)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -36,6 +36,9 @@ def airflow_environment() -> dict[str, str]:
         "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
     }
     env = {**defaults, **os.environ}
+    # Tasks talk to the API server (Airflow's execution API), wherever its port was moved.
+    port = env.get("AIRFLOW__API__PORT", "8080")
+    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://localhost:{port}/execution/")
     # `airflow standalone` starts its parts as `airflow ...` found on PATH.
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env

@@ -1,0 +1,339 @@
+"""The pipeline under real Apache Airflow 3: DAGs generated from the dbt project, a DAG run
+that publishes exactly what orchestrate.py publishes, a failing dataset, and a real
+scheduler running every task in its own process, catching up three months, with a
+publish killed mid-transaction and retried.
+
+Airflow runs in child processes only, each test with its own home and metadata database;
+the warehouse is the session's PostgreSQL and Data Hub the stand-in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import expected
+import psutil
+import psycopg2
+import pytest
+import yaml
+from airflow_runner import airflow, base_environment, dag_folder, metadata, migrate, new_home, task_states
+from conftest import HAWK_ID, ROOT, new_database
+from runner import fetch, fingerprint, project_copy, run_orchestrate
+from test_end_to_end import assert_dataset, assert_views
+
+from standin.faults import Fault
+
+COUNTS = {"omis_dataset": 240, "investment_projects_dataset": 160, "contacts": 200}
+PAGE_SIZE = 40
+DB_PASSWORD = "airflow-db-password-3c9f"  # the embedded server trusts local connections and ignores it
+VIEWS = ["cancelled_omis_orders", "completed_omis_orders", "investment_projects", "omis_client_survey"]
+
+INSPECT = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(sys.argv[1])
+out = {"errors": {path: error.strip().splitlines()[-1] for path, error in bag.import_errors.items()}, "dags": {}}
+for dag_id, dag in bag.dags.items():
+    dag.check_cycle()
+    out["dags"][dag_id] = {
+        "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
+        "pools": {t.task_id: t.pool for t in dag.tasks},
+        "outlets": {t.task_id: sorted(a.name for a in t.outlets) for t in dag.tasks},
+        "retries": sorted({t.retries for t in dag.tasks}),
+        "cron": dag.timetable.expression, "catchup": dag.catchup, "max_active_runs": dag.max_active_runs,
+        "start": dag.start_date.date().isoformat(),
+    }
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="session")
+def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow-template")
+    migrate(home)
+    return home
+
+
+@pytest.fixture
+def home(airflow_template: Path, tmp_path: Path) -> Path:
+    return new_home(airflow_template, tmp_path / "airflow")
+
+
+def declared(root: Path = ROOT) -> tuple[list[str], dict[str, tuple[str, str, set[str]]]]:
+    """Datasets and views (schedule, start date, datasets read) as the dbt files declare them,
+    read here with plain YAML and a regex, not through the code under test."""
+    sources = yaml.safe_load((root / "dbt_project/models/datasets/_datahub__sources.yml").read_text())
+    datasets = [table["name"] for table in sources["sources"][0]["tables"]]
+    views = {}
+    for path in sorted((root / "dbt_project/models/views").glob("*.yml")):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            sql = (root / "dbt_project/models/views" / f"{model['name']}.sql").read_text()
+            meta = model["config"]["meta"]
+            refs = set(re.findall(r"ref\(\s*['\"](\w+)['\"]\s*\)", sql))
+            views[model["name"]] = (meta["schedule"], meta["start_date"], refs)
+    return datasets, views
+
+
+def inspect(dags: Path, home: Path, root: Path = ROOT) -> dict:
+    env = base_environment(home, dags, home / "work", PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", INSPECT, str(dags)], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def expected_tasks(datasets: list[str]) -> dict[str, list[str]]:
+    extracts = [f"extract_{d}" for d in datasets]
+    return {**{e: [] for e in extracts}, "audit": sorted(extracts), "publish": ["audit"], "views": ["publish"]}
+
+
+def test_the_dag_folder_matches_the_dbt_project(home: Path):
+    datasets, views = declared()
+    found = inspect(ROOT / "dags", home)
+    assert found["errors"] == {}
+    schedules = {schedule for schedule, _, _ in views.values()}
+    assert schedules == {"@monthly"}, "the expectations below are written for the project's one schedule"
+    assert set(found["dags"]) == {"data_flow_monthly"}
+    dag = found["dags"]["data_flow_monthly"]
+    read = sorted({d for _, _, refs in views.values() for d in refs})
+    assert set(read) <= set(datasets)
+    assert dag["upstream"] == expected_tasks(datasets)  # every dataset; the monthly DAG also loads unread ones
+    assert {dag["pools"][f"extract_{d}"] for d in datasets} == {"datahub_api"}
+    assert dag["outlets"]["publish"] == sorted(f"public.{d}" for d in datasets)
+    assert (dag["cron"], dag["catchup"], dag["max_active_runs"]) == ("0 0 1 * *", True, 1)
+    assert dag["start"] == min(start for _, start, _ in views.values())
+    assert dag["retries"] == [2]
+
+
+def test_a_new_view_with_its_own_schedule_gets_its_own_dag(home: Path, tmp_path: Path):
+    """Adding a view in dbt adds a DAG (and its tasks) with no edit to any DAG file."""
+    copy = project_copy(tmp_path)
+    views = copy / "dbt_project/models/views"
+    (views / "weekly_investment_projects.sql").write_text(
+        "{{ config(alias='weekly_investment_projects_' ~ period_suffix()) }}\n\n"
+        "select * from {{ ref('investment_projects_dataset') }}\n")
+    (views / "_weekly.yml").write_text(yaml.safe_dump({"version": 2, "models": [{
+        "name": "weekly_investment_projects",
+        "config": {"meta": {"schedule": "@weekly", "start_date": "2019-08-04"}}}]}))
+    datasets, declared_views = declared(copy)
+    assert declared_views["weekly_investment_projects"][2] == {"investment_projects_dataset"}
+    found = inspect(copy / "dags", home, root=copy)
+    assert found["errors"] == {}
+    assert set(found["dags"]) == {"data_flow_monthly", "data_flow_weekly"}
+    weekly = found["dags"]["data_flow_weekly"]
+    assert weekly["upstream"] == expected_tasks(["investment_projects_dataset"])
+    assert (weekly["cron"], weekly["start"]) == ("0 0 * * 0", "2019-08-04")
+    assert found["dags"]["data_flow_monthly"]["upstream"] == expected_tasks(datasets)
+
+
+def airflow_connection(url: str) -> str:
+    """The warehouse as an Airflow connection (JSON form), with a password."""
+    parts = urlsplit(url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
+    return json.dumps({"conn_type": "postgres", "host": host, "port": parts.port or 5432,
+                       "login": parts.username or "postgres", "password": parts.password or DB_PASSWORD,
+                       "schema": parts.path.lstrip("/")})
+
+
+def relations_and_rows(url: str) -> dict[str, list[tuple]]:
+    _, relations = fetch(url, """
+        select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind in ('r', 'v') order by 1""")
+    return {name: fetch(url, f'select * from public."{name}" t order by t::text')[1] for (name,) in relations}
+
+
+def test_a_dag_run_publishes_exactly_what_orchestrate_publishes(
+    server_url: str, home: Path, tmp_path: Path, make_standin, hawk_key: str
+):
+    standin = make_standin(counts=COUNTS, page_size=PAGE_SIZE)
+    with new_database(server_url) as cli, new_database(server_url) as dag_db:
+        env = {"DATABASE_URL": cli, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+        assert run_orchestrate(["--ds", "2019-08-01"], env, tmp_path / "cli").returncode == 0
+
+        # Warehouse and Data Hub from Airflow connections, as a deployment sets them.
+        datahub = {"conn_type": "http", "host": standin.base_url, "login": HAWK_ID, "password": hawk_key}
+        airflow_env = base_environment(home, ROOT / "dags", tmp_path / "work",
+                                       AIRFLOW_CONN_DATASETS_DB=airflow_connection(dag_db),
+                                       AIRFLOW_CONN_DATAHUB_API=json.dumps(datahub))
+        result = airflow(airflow_env, "dags", "test", "data_flow_monthly", "2019-08-01")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        states = task_states(home, "data_flow_monthly")
+        assert {state for state, _ in states.values()} == {"success"}, states
+        assert len(states) == len(COUNTS) + 3
+
+        # Cell for cell what the CLI published, and both what the stand-in holds.
+        assert relations_and_rows(dag_db) == relations_and_rows(cli)
+        data = {d: expected.dataset_rows(d, n) for d, n in COUNTS.items()}
+        for dataset, rows in data.items():
+            assert_dataset(dag_db, dataset, rows)
+        assert_views(dag_db, data, dt.date(2019, 8, 1))
+
+        # What Airflow shows: the CLI's progress lines in the task logs (`dags test` prints
+        # them), row counts as task metadata and on one asset event per published table; no
+        # secret anywhere.
+        logs = result.stdout + result.stderr + "".join(path.read_text() for path in home.rglob("*.log"))
+        for dataset, count in COUNTS.items():
+            assert re.search(rf"extract  {dataset} +{count:,} rows", logs), dataset
+        assert re.search(r"publish  omis_dataset \(240\), investment_projects_dataset \(160\), contacts \(200\)", logs)
+        events = metadata(home, "select a.name, e.extra from asset_event e join asset a on a.id = e.asset_id")
+        assert {name: json.loads(extra)["rows"] for name, extra in events} == {f"public.{d}": n
+                                                                              for d, n in COUNTS.items()}
+        for secret in (hawk_key, DB_PASSWORD):
+            assert secret not in logs
+        _, history = fetch(dag_db, "select ds, status, rows from dataflow.run_history")
+        assert history == [(dt.date(2019, 8, 1), "success", COUNTS)]
+
+
+def test_a_dataset_that_keeps_failing_fails_its_extract_and_publishes_nothing(
+    server_url: str, home: Path, tmp_path: Path, make_standin, hawk_key: str
+):
+    with new_database(server_url) as url:
+        good = make_standin(counts=COUNTS, page_size=PAGE_SIZE, seed=0)
+        env = {"DATABASE_URL": url, "DATAHUB_BASE_URL": good.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+        assert run_orchestrate(["--ds", "2019-07-01"], env, tmp_path / "cli").returncode == 0
+        before = fingerprint(url)
+
+        failing = make_standin(counts=COUNTS, page_size=PAGE_SIZE, seed=1, faults=[Fault("contacts", "500", page=2)])
+        dags = dag_folder(tmp_path / "dags", "retries=1, retry_delay=dt.timedelta(seconds=1)")
+        airflow_env = base_environment(home, dags, tmp_path / "work", DATABASE_URL=url, HAWK_ID=HAWK_ID,
+                                       HAWK_KEY=hawk_key, DATAHUB_BASE_URL=failing.base_url,
+                                       DATAHUB_REQUEST_TIMEOUT="2", DATAHUB_RETRY_SECONDS="2")
+        result = airflow(airflow_env, "dags", "test", "data_flow_monthly", "2019-08-01")
+        states = task_states(home, "data_flow_monthly")
+        assert states[("2019-08-01", "extract_contacts")] == ("failed", 2), states  # tried, retried, failed
+        assert {states[("2019-08-01", f"extract_{d}")][0] for d in ("omis_dataset", "investment_projects_dataset")} \
+            == {"success"}
+        assert {states[("2019-08-01", task)][0] for task in ("audit", "publish", "views")} == {"upstream_failed"}
+        assert fingerprint(url) == before  # nothing published; July's views intact
+        page_two = [entry for entry in failing.requests_log
+                    if entry.get("dataset") == "contacts" and entry.get("page") == 2]
+        assert len(page_two) >= 2, "each try asked for the failing page"
+        assert hawk_key not in result.stdout + result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; Airflow's output ends:\n"
+                                 + log.read_text()[-4000:])
+        time.sleep(1)
+
+
+def month_starts_back(today: dt.date, months: int) -> list[dt.date]:
+    """The first days of the `months` whole months before today's month, oldest first."""
+    starts, day = [], today.replace(day=1)
+    for _ in range(months):
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+        starts.append(day)
+    return sorted(starts)
+
+
+def test_a_scheduler_catches_up_three_months_with_every_task_in_its_own_process(
+    server_url: str, home: Path, tmp_path: Path, make_standin, hawk_key: str
+):
+    """`python -m dataflow.airflow_local` (what `make airflow` runs): scheduler, DAG processor
+    and LocalExecutor. A DAG starting three months back makes three runs; the first run's
+    publish is killed with SIGKILL while its transaction waits on a lock, and its retry
+    publishes once."""
+    months = month_starts_back(dt.datetime.now(dt.UTC).date(), 3)
+    standin = make_standin(counts=COUNTS, page_size=PAGE_SIZE)
+    with new_database(server_url) as url:
+        env = {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+        assert run_orchestrate(["--ds", "2019-08-01"], env, tmp_path / "cli").returncode == 0  # tables to lock
+
+        start = months[0]
+        dags = dag_folder(tmp_path / "dags", f"prefix='catchup', start_date=dt.date({start.year}, {start.month}, 1), "
+                                             "catchup=True, retries=2, retry_delay=dt.timedelta(seconds=2)")
+        airflow_env = base_environment(home, dags, tmp_path / "work", **env, AIRFLOW__API__PORT=str(free_port()))
+        blocker = psycopg2.connect(url)
+        with blocker.cursor() as cursor:  # lets the audit read, stops the publish's delete
+            cursor.execute("lock table public.contacts in share mode")
+        log = tmp_path / "airflow.log"
+        with log.open("w") as output:
+            process = subprocess.Popen([sys.executable, "-m", "dataflow.airflow_local"], cwd=ROOT, env=airflow_env,
+                                       stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        def no_failed_run() -> None:
+            if ("failed",) in metadata(home, "select state from dag_run"):
+                raise AssertionError(f"a DAG run failed: {task_states(home, 'catchup_monthly')}\n"
+                                     + log.read_text()[-4000:])
+
+        try:
+            def publish_waits() -> bool:
+                no_failed_run()
+                return fetch(url, """select count(*) from pg_stat_activity where wait_event_type = 'Lock'
+                                     and query like 'delete from "public"."contacts"%'""")[1] != [(0,)]
+
+            wait_for(publish_waits, 400, "the first run's publish to wait on the lock", log)
+            # The task's own process (titled with its task instance id), not its supervisor.
+            (publish_id,) = metadata(home, "select id from task_instance where task_id = 'publish' "
+                                           "and state = 'running'")[0]
+            workers = [p for p in psutil.Process(process.pid).children(recursive=True)
+                       if p.cmdline()[:1] == [f"airflow worker -- {uuid.UUID(publish_id)}"]]
+            assert len(workers) == 1, [p.cmdline()[:1] for p in psutil.Process(process.pid).children(recursive=True)]
+            workers[0].kill()
+            blocker.rollback()
+            blocker.close()
+
+            def all_done() -> bool:
+                no_failed_run()
+                return metadata(home, "select count(*) from dag_run where state = 'success'") == [(3,)]
+
+            wait_for(all_done, 600, "three successful runs", log)
+
+            # `airflow backfill create` re-runs a completed period through the same scheduler.
+            done = airflow(airflow_env, "backfill", "create", "--dag-id", "catchup_monthly", "--from-date",
+                           months[0].isoformat(), "--to-date", months[0].isoformat(),
+                           "--reprocess-behavior", "completed", timeout=120)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+            def backfilled() -> bool:
+                no_failed_run()
+                return fetch(url, "select count(*) from dataflow.publish_log where audit_id like 'catchup%'")[1] \
+                    == [(4,)] and metadata(home, "select count(*) from dag_run where state = 'success'") == [(3,)]
+
+            wait_for(backfilled, 300, "the backfill's run", log)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+        runs = metadata(home, "select substr(logical_date, 1, 10), state, run_type from dag_run order by logical_date")
+        assert runs == [(months[0].isoformat(), "success", "backfill"),
+                        *[(month.isoformat(), "success", "scheduled") for month in months[1:]]]
+        states = task_states(home, "catchup_monthly")
+        assert states[(months[0].isoformat(), "publish")] == ("success", 3)  # killed, retried, then backfilled
+        built = {name for (name,) in fetch(url, "select viewname from pg_views where schemaname = 'public'")[1]}
+        for month in months:
+            for view in VIEWS:
+                assert f"{view}_{expected.month_end(month):%Y_%m_%d}" in built
+        # Published once per run: one logged publish each, and the rows are the stand-in's.
+        _, logged = fetch(url, "select audit_id, rows from dataflow.publish_log where audit_id like 'catchup%'")
+        assert len(logged) == 4 and all(rows == COUNTS for _, rows in logged)
+        data = {d: expected.dataset_rows(d, n) for d, n in COUNTS.items()}
+        for dataset, rows in data.items():
+            assert_dataset(url, dataset, rows)
+        _, history = fetch(url, "select ds from dataflow.run_history where status = 'success' order by ds")
+        assert [ds for (ds,) in history] == [dt.date(2019, 8, 1), *months]  # the backfill re-ran a DAG run
