@@ -12,6 +12,7 @@ retry and validation paths.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import socket
 import socketserver
 import ssl
@@ -19,7 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -28,8 +29,9 @@ from urllib.parse import parse_qs, urlsplit
 import mohawk
 from mohawk.exc import TokenExpired
 
+from standin.changes import BadFilter, Changes, parse_updated_since
 from standin.cursor import InvalidCursor, decode_cursor, page_url
-from standin.data import DATASET_PATHS, record, record_json
+from standin.data import DATASET_PATHS, record
 from standin.faults import Fault, FaultBook
 from standin.hawk import CONTENT_TYPE, HawkGate, describe, sign
 from standin.jsonenc import dumps
@@ -113,6 +115,7 @@ class StandIn:
         self.ssl_context = ssl_context
         self.gate = HawkGate(hawk_id, hawk_key, algorithm, clock_offset=clock_offset)
         self.faults = FaultBook(faults or ())
+        self.changes = Changes(self.counts, seed)
         self.stopping = threading.Event()
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
@@ -191,6 +194,33 @@ class StandIn:
     def url(self, dataset: str) -> str:
         """Absolute URL of a dataset's first page."""
         return self.base_url + DATASET_PATHS[dataset]
+
+    # -- upstream changes (see standin.changes) --------------------------------
+
+    def edit(self, dataset: str, indices: Iterable[int], at: dt.datetime | None = None) -> None:
+        """Give records new values and `modified_on` = `at` (default now); keys stay."""
+        self.changes.edit(dataset, indices, at or dt.datetime.now(dt.UTC))
+
+    def insert(self, dataset: str, how_many: int, at: dt.datetime | None = None) -> list[int]:
+        """Add records with new keys at the end, modified at `at` (default now); their indices."""
+        return self.changes.insert(dataset, how_many, at or dt.datetime.now(dt.UTC))
+
+    def delete(self, dataset: str, indices: Iterable[int]) -> None:
+        """Remove records (Data Hub never reports a deletion)."""
+        self.changes.delete(dataset, indices)
+
+    def add_field(self, dataset: str, name: str, value: Any) -> None:
+        """Every record of `dataset` gains the field `name` with `value`."""
+        self.changes.add_field(dataset, name, value)
+
+    def drop_field(self, dataset: str, name: str) -> None:
+        """Every record of `dataset` loses the field `name`."""
+        self.changes.drop_field(dataset, name)
+
+    def current_records(self, dataset: str, updated_since: str | None = None) -> list[dict[str, Any]]:
+        """The records a client fetching every page would get now, in order."""
+        since = parse_updated_since([updated_since] if updated_since is not None else None)
+        return [self.changes.current(dataset, i) for i in self.changes.listing(dataset, since)]
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
         """Replace the active faults at runtime (resets their ``times`` counters)."""
@@ -353,8 +383,15 @@ class _Handler(BaseHTTPRequestHandler):
         except InvalidCursor:
             send_signed(404, dumps({"detail": "Invalid cursor"}))
             return
+        try:
+            since = parse_updated_since(parse_qs(query, keep_blank_values=True).get("updated_since"))
+        except BadFilter:
+            send_signed(400, dumps({"updated_since": [
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}))
+            return
 
-        count = app.counts[dataset]
+        listing = app.changes.listing(dataset, since)
+        count = len(listing)
         if app.faults.has(dataset, "shrink"):
             count //= 2
         page = offset // app.page_size + 1
@@ -374,7 +411,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # shutting down mid-stall: answer nothing
             return
 
-        body = self._page(dataset, path, query, offset, count, drop_results=mode == "no_results")
+        body = self._page(dataset, path, query, offset, listing[:count], drop_results=mode == "no_results")
         send_signed(200, _cut_in_half(body) if mode == "truncated_json" else body)
 
     def _discard_body(self) -> None:
@@ -407,18 +444,19 @@ class _Handler(BaseHTTPRequestHandler):
         return decode_cursor(cursors[0])
 
     def _page(
-        self, dataset: str, path: str, query: str, offset: int, count: int, *, drop_results: bool
+        self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool
     ) -> bytes:
         """The page body, joined from pre-encoded records (see ``record_json``)."""
         app = self.server.app
         size, base, seed = app.page_size, app.base_url, app.seed
+        count = len(listing)
         next_url = page_url(base, path, query, offset + size) if offset + size < count else None
         previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
         # DRF's key order: next, previous, results.
         parts = [b'{"next":', dumps(next_url), b',"previous":', dumps(previous_url)]
         if not drop_results:
             end = min(offset + size, count)
-            results = [record_json(dataset, i, seed=seed) for i in range(offset, end)]
+            results = [app.changes.encoded(dataset, i) for i in listing[offset:end]]
             if offset == 0 and results and app.faults.has(dataset, "null_not_null"):
                 first = record(dataset, 0, seed=seed)
                 first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))

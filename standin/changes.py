@@ -1,0 +1,217 @@
+"""Upstream changes between runs, and Data Hub's `updated_since` filter.
+
+Data Hub's dataset views take `updated_since`, parse it as a date (DRF's DateField:
+`YYYY-MM-DD`, nothing else) and keep the records with `modified_on >` that date's
+midnight (UTC); they never report deletions. To let tests and the demo exercise an
+incremental extract, the stand-in can change its data while it runs: records edited
+(new values, `modified_on` now), inserted (new keys at the end) or deleted, and fields
+added to or dropped from every record (schema drift).
+
+A record's `modified_on` is its own field where the dataset has one (investment
+projects); the other datasets filter on a hidden one, as OMIS does upstream (it filters
+on `modified_on` without returning it): for the stand-in's unedited records that is their
+`created_on`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from standin.data import record, record_json
+from standin.jsonenc import dumps
+
+#: The fields an edit keeps: what identifies a record (and when it was created).
+KEEP_ON_EDIT = ("id", "reference", "project_reference", "created_on")
+#: Edited records take their new values from the record of the same index under
+#: another seed (one of this many), so a second edit may change values again.
+EDIT_SEEDS = 3
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class BadFilter(ValueError):
+    """An `updated_since` value DRF's DateField would refuse (HTTP 400)."""
+
+
+def parse_updated_since(values: list[str] | None) -> dt.datetime | None:
+    """The instant records must be modified after, from the query's `updated_since`.
+
+    None (no filter) when absent, empty or "null", as Data Hub's parse_date returns."""
+    if not values:
+        return None
+    value = values[-1]
+    if value in ("", "null"):
+        return None
+    if not _DATE.fullmatch(value):
+        raise BadFilter(value)
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadFilter(value) from exc
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def instant(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class DatasetChanges:
+    """What changed in one dataset since the stand-in started."""
+
+    base_count: int
+    count: int
+    edited: dict[int, tuple[int, dt.datetime]] = field(default_factory=dict)  # index -> (edit number, at)
+    deleted: set[int] = field(default_factory=set)
+    added: dict[str, Any] = field(default_factory=dict)
+    dropped: set[str] = field(default_factory=set)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.edited or self.deleted or self.added or self.dropped or self.count != self.base_count)
+
+
+class Changes:
+    """The changes of every dataset, and the record listings they give, cached."""
+
+    def __init__(self, counts: dict[str, int], seed: int) -> None:
+        self.seed = seed
+        self.datasets = {name: DatasetChanges(count, count) for name, count in counts.items()}
+        self._lock = threading.Lock()
+        self._version = 0
+        self._listings: dict[tuple[str, dt.datetime | None, int], Sequence[int]] = {}
+        self._base: dict[str, tuple[list[float], list[int]]] = {}
+
+    # -- changing the data (tests, the demo) -------------------------------
+
+    def edit(self, dataset: str, indices: Iterable[int], at: dt.datetime) -> None:
+        with self._lock:
+            changes = self.datasets[dataset]
+            for index in indices:
+                if not 0 <= index < changes.count or index in changes.deleted:
+                    raise ValueError(f"{dataset} has no record {index}")
+                number = changes.edited.get(index, (0, at))[0] + 1
+                changes.edited[index] = (number, at)
+            self._changed()
+
+    def insert(self, dataset: str, how_many: int, at: dt.datetime) -> list[int]:
+        with self._lock:
+            changes = self.datasets[dataset]
+            new = list(range(changes.count, changes.count + how_many))
+            changes.count += how_many
+            for index in new:
+                changes.edited[index] = (0, at)  # as generated, modified (created) at `at`
+            self._changed()
+            return new
+
+    def delete(self, dataset: str, indices: Iterable[int]) -> None:
+        with self._lock:
+            changes = self.datasets[dataset]
+            for index in indices:
+                if not 0 <= index < changes.count:
+                    raise ValueError(f"{dataset} has no record {index}")
+                changes.deleted.add(index)
+            self._changed()
+
+    def add_field(self, dataset: str, name: str, value: Any) -> None:
+        with self._lock:
+            self.datasets[dataset].added[name] = value
+            self._changed()
+
+    def drop_field(self, dataset: str, name: str) -> None:
+        with self._lock:
+            self.datasets[dataset].dropped.add(name)
+            self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._listings.clear()
+
+    # -- serving -------------------------------------------------------------
+
+    def count(self, dataset: str) -> int:
+        return self.datasets[dataset].count
+
+    def listing(self, dataset: str, since: dt.datetime | None) -> Sequence[int]:
+        """The indices served, in order: live records, modified after `since` if given."""
+        changes = self.datasets[dataset]
+        if since is None and not changes.any:
+            return range(changes.count)
+        with self._lock:
+            key = (dataset, since, self._version)
+            cached = self._listings.get(key)
+            if cached is None:
+                cached = self._listings[key] = self._list(dataset, since)
+            return cached
+
+    def _list(self, dataset: str, since: dt.datetime | None) -> list[int]:
+        changes = self.datasets[dataset]
+        if since is None:
+            base: Iterable[int] = range(changes.base_count)
+        else:
+            moments, indices = self._base_modified(dataset)
+            base = indices[bisect.bisect_right(moments, since.timestamp()):]
+        chosen = {i for i in base if i not in changes.edited}
+        chosen.update(i for i, (_, at) in changes.edited.items() if since is None or at > since)
+        return sorted(chosen - changes.deleted)
+
+    def _base_modified(self, dataset: str) -> tuple[list[float], list[int]]:
+        """Unedited records' modified_on (their own, else created_on), sorted, with their indices."""
+        cached = self._base.get(dataset)
+        if cached is None:
+            pairs = []
+            for index in range(self.datasets[dataset].base_count):
+                original = record(dataset, index, seed=self.seed)
+                moment = instant(original.get("modified_on", original.get("created_on")))
+                if moment is not None:  # NULL is never greater than anything
+                    pairs.append((moment.timestamp(), index))
+            pairs.sort()
+            cached = self._base[dataset] = ([p[0] for p in pairs], [p[1] for p in pairs])
+        return cached
+
+    def modified_on(self, dataset: str, index: int) -> dt.datetime | None:
+        """The instant `updated_since` compares for a record."""
+        edited = self.datasets[dataset].edited.get(index)
+        if edited is not None:
+            return edited[1]
+        original = record(dataset, index, seed=self.seed)
+        return instant(original.get("modified_on", original.get("created_on")))
+
+    def current(self, dataset: str, index: int) -> dict[str, Any]:
+        """Record `index` as it is served now."""
+        changes = self.datasets[dataset]
+        edited = changes.edited.get(index)
+        if edited is None or edited[0] == 0:
+            out = record(dataset, index, seed=self.seed)
+        else:
+            original = record(dataset, index, seed=self.seed)
+            out = record(dataset, index, seed=self.seed + 1 + (edited[0] - 1) % EDIT_SEEDS)
+            out.update({name: original[name] for name in KEEP_ON_EDIT if name in original})
+        if edited is not None and "modified_on" in out:
+            out["modified_on"] = stamp(edited[1])
+        for name in changes.dropped:
+            out.pop(name, None)
+        out.update(changes.added)
+        return out
+
+    def encoded(self, dataset: str, index: int) -> bytes:
+        """`current` as JSON; the stand-in's fast path when nothing about the record changed."""
+        changes = self.datasets[dataset]
+        if index in changes.edited or changes.dropped:
+            return dumps(self.current(dataset, index))
+        body = record_json(dataset, index, seed=self.seed)
+        if changes.added:
+            body = body[:-1] + b"," + dumps(changes.added)[1:]
+        return body

@@ -1,0 +1,118 @@
+"""The stand-in's upstream changes and its `updated_since`, as Data Hub's dataset views do it:
+a date (`YYYY-MM-DD` only), records with `modified_on` after that date's midnight (UTC),
+deletions never reported. Expected records are computed here from `standin.data.record`
+and the change times the test chose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from test_standin import as_json, follow, signed_get, utc, verify
+
+from standin import record
+
+COUNTS = {"omis_dataset": 130, "investment_projects_dataset": 120, "contacts": 99}
+EDIT_AT = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
+KEYS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
+
+
+def since_url(server, dataset: str, day: str) -> str:
+    return f"{server.url(dataset)}?updated_since={day}"
+
+
+def hidden_modified_on(dataset: str, index: int) -> datetime:
+    """What the stand-in filters an unedited record on: modified_on, else created_on."""
+    original = record(dataset, index)
+    return utc(original.get("modified_on") or original["created_on"])
+
+
+def test_updated_since_keeps_records_modified_after_that_dates_midnight(make):
+    server = make(counts=COUNTS, page_size=25)
+    for dataset, count in COUNTS.items():
+        moments = sorted(hidden_modified_on(dataset, i) for i in range(count))
+        day = moments[count // 2].date()  # about half the records are later
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        expected = [as_json(record(dataset, i)) for i in range(count) if hidden_modified_on(dataset, i) > midnight]
+        results, urls = follow(since_url(server, dataset, day.isoformat()))
+        assert results == expected, dataset
+        assert 0 < len(results) < count
+        for url in urls[1:]:  # the filter travels in every next link
+            assert parse_qs(urlsplit(url).query)["updated_since"] == [day.isoformat()]
+
+
+@pytest.mark.parametrize("value", ["2026-12-04T00:00:00", "04/12/2026", "2026-13-01", "yesterday"])
+def test_an_updated_since_that_is_not_a_date_is_a_signed_400(make, value):
+    server = make(counts=COUNTS)
+    sender, response = signed_get(since_url(server, "contacts", value))
+    assert response.status_code == 400
+    verify(sender, response)
+    assert "YYYY-MM-DD" in response.json()["updated_since"][0]
+
+
+@pytest.mark.parametrize("value", ["", "null"])
+def test_an_empty_updated_since_filters_nothing(make, value):
+    server = make(counts=COUNTS)
+    results, _ = follow(since_url(server, "contacts", value))
+    assert len(results) == COUNTS["contacts"]
+
+
+def test_edits_inserts_and_deletes_show_in_full_and_in_updated_since(make):
+    server = make(counts=COUNTS, page_size=25)
+    dataset = "investment_projects_dataset"
+    server.edit(dataset, [3, 50], at=EDIT_AT)
+    new = server.insert(dataset, 2, at=EDIT_AT + timedelta(hours=1))
+    server.delete(dataset, [7, 50])
+    assert new == [120, 121]
+
+    full, _ = follow(server.url(dataset))
+    kept = [i for i in range(122) if i not in (7, 50)]
+    assert [r["id"] for r in full] == [record(dataset, i)["id"] for i in kept]
+    edited = full[3]
+    original = record(dataset, 3)
+    assert edited["id"] == original["id"] and edited["created_on"] == original["created_on"]
+    assert edited != as_json(original)  # new values
+    assert utc(edited["modified_on"]) == EDIT_AT
+    assert utc(full[-1]["modified_on"]) == EDIT_AT + timedelta(hours=1)
+
+    changed, _ = follow(since_url(server, dataset, "2026-12-04"))  # deleted 50 is never reported
+    assert [r["id"] for r in changed] == [record(dataset, i)["id"] for i in (3, 120, 121)]
+    assert changed[0] == edited
+    assert follow(since_url(server, dataset, "2026-12-05"))[0] == []  # strictly after midnight of the 5th
+
+
+def test_an_edit_at_midnight_is_not_after_that_date(make):
+    server = make(counts=COUNTS)
+    server.edit("contacts", [0], at=datetime(2026, 12, 4, tzinfo=UTC))
+    assert follow(since_url(server, "contacts", "2026-12-04"))[0] == []
+    assert [r["id"] for r in follow(since_url(server, "contacts", "2026-12-03"))[0]] == [record("contacts", 0)["id"]]
+
+
+def test_fields_added_and_dropped_change_every_record(make):
+    server = make(counts=COUNTS)
+    server.add_field("omis_dataset", "net_promoter_score", 9)
+    server.drop_field("omis_dataset", "sector_name")
+    results, _ = follow(server.url("omis_dataset"))
+    expected: list[dict[str, Any]] = []
+    for i in range(COUNTS["omis_dataset"]):
+        row = record("omis_dataset", i)
+        del row["sector_name"]
+        expected.append(as_json({**row, "net_promoter_score": 9}))
+    assert results == expected
+    assert server.current_records("omis_dataset") == [
+        {**{k: v for k, v in record("omis_dataset", i).items() if k != "sector_name"}, "net_promoter_score": 9}
+        for i in range(COUNTS["omis_dataset"])
+    ]
+
+
+def test_current_records_are_what_a_client_fetches(make):
+    server = make(counts=COUNTS, page_size=40)
+    server.edit("contacts", range(0, 99, 10), at=EDIT_AT)
+    server.delete("contacts", [1, 2])
+    server.insert("contacts", 3, at=EDIT_AT)
+    for day in (None, "2026-12-04"):
+        url = server.url("contacts") if day is None else since_url(server, "contacts", day)
+        assert follow(url)[0] == [as_json(r) for r in server.current_records("contacts", day)]
+    assert len({r[KEYS["contacts"]] for r in server.current_records("contacts")}) == 99 - 2 + 3
