@@ -161,7 +161,8 @@ def show_history(settings: Settings) -> int:
     print(f"{'run':<9}{'ds':<12}{'started (UTC)':<21}{'seconds':>8}  {'status':<8}{'rows':>10}  views / error")
     for row in rows:
         took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else 0.0
-        detail = ("demo data; " if row["demo"] else "") + (row["error"] or ", ".join(row["views"]) or "-")
+        detail = "; ".join([*(["demo data"] if row["demo"] else []), row["error"] or ", ".join(row["views"]) or "-",
+                            *row["notes"]])
         total = sum(row["rows"].values())
         print(f"{str(row['run_id'])[:8]:<9}{row['ds'].isoformat():<12}"
               f"{row['started_at'].astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}  {took:>7.1f}  {row['status']:<8}"

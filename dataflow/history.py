@@ -1,7 +1,8 @@
 """Run history, kept in the target database (`dataflow.run_history`).
 
 One row per period a run handled: its run id, ds, start and finish, status, rows per
-dataset, views built, the error, and whether it loaded the stand-in's demo data.
+dataset, views built, the error, whether it loaded the stand-in's demo data, and notes
+(schema drift: fields Data Hub sent that no model declares).
 `--catchup` reads it to find the periods not yet built; `orchestrate.py history` and
 `--list` show it.
 """
@@ -32,6 +33,7 @@ create table if not exists {TABLE} (
     primary key (run_id, ds)
 );
 alter table {TABLE} add column if not exists demo boolean not null default false;
+alter table {TABLE} add column if not exists notes text[] not null default '{{}}';
 """
 
 
@@ -55,19 +57,20 @@ def record(
     views: list[str] | None = None,
     error: str | None = None,
     demo: bool = False,
+    notes: list[str] | None = None,
 ) -> None:
     """Insert or update the row of (run, ds); committed at once, whatever else happens."""
     finished = None if status == "running" else dt.datetime.now(dt.UTC)
     with conn.cursor() as cursor:
         cursor.execute(
             f"""
-            insert into {TABLE} (run_id, ds, started_at, finished_at, status, rows, views, error, demo)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+            insert into {TABLE} (run_id, ds, started_at, finished_at, status, rows, views, error, demo, notes)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (run_id, ds) do update set
                 finished_at = excluded.finished_at, status = excluded.status,
-                rows = excluded.rows, views = excluded.views, error = excluded.error
+                rows = excluded.rows, views = excluded.views, error = excluded.error, notes = excluded.notes
             """,
-            (run_id, ds, started, finished, status, json.dumps(rows or {}), views or [], error, demo),
+            (run_id, ds, started, finished, status, json.dumps(rows or {}), views or [], error, demo, notes or []),
         )
     conn.commit()
 
@@ -89,7 +92,7 @@ def rows(conn: connection, limit: int = 50) -> list[dict[str, Any]]:
             return []
         cursor.execute(
             f"""
-            select run_id, ds, started_at, finished_at, status, rows, views, error, demo
+            select run_id, ds, started_at, finished_at, status, rows, views, error, demo, notes
             from {TABLE} order by started_at desc, ds desc limit %s
             """,
             (limit,),

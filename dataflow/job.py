@@ -46,6 +46,7 @@ class RunReport:
     views: list[str] = field(default_factory=list)
     tests_passed: int = 0
     warnings: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)  # fields Data Hub sent that no model declares
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -122,7 +123,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                     statistics = background.submit(
                         publish.refresh_statistics, target, planned.datasets, PUBLISHED_SCHEMA)
                 elif loaded is not None:
-                    report.rows, report.published = loaded.rows, loaded.published
+                    report.rows, report.published, report.drift = loaded.rows, loaded.published, loaded.drift
                 with timed(report.seconds, "views"):
                     report.views = build_views(project, list(period.views))
                 if index == len(planned.periods) - 1:
@@ -133,13 +134,13 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                             report.warnings.append(warning)
                             reporter.warning(warning)
                 history.record(connection, run_id, period.ds, began, "success", report.published, report.views,
-                               demo=demo)
+                               demo=demo, notes=report.drift)
             except BaseException as exc:
                 message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
                 try:
                     connection.rollback()
                     history.record(connection, run_id, period.ds, began, "failed", report.published,
-                                   report.views, redact.text(message), demo=demo)
+                                   report.views, redact.text(message), demo=demo, notes=report.drift)
                 except Exception:  # noqa: BLE001, S110 - the run's own error is the one to report
                     pass
                 raise
@@ -196,6 +197,10 @@ def load(
         pages = extracted.pages.get(name, 0)
         reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages",
                        dataset=name, rows=rows, pages=pages)
+    report.drift = extracted.drift()
+    for note in report.drift:
+        report.warnings.append(note)
+        reporter.warning(note)
 
     with timed(seconds, "audit"):
         audited = audit(

@@ -81,6 +81,8 @@ def extract_dataset(settings: Settings, dataset: str, reporter: Reporter) -> dic
     rows, pages = extracted.rows.get(dataset, 0), extracted.pages.get(dataset, 0)
     reporter.event("extracted", f"  extract  {dataset:<30} {rows:>9,} rows {pages:>6,} pages",
                    dataset=dataset, rows=rows, pages=pages)
+    for note in extracted.drift():
+        reporter.warning(note)
     return {"rows": rows, "pages": pages}
 
 

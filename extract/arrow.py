@@ -13,14 +13,18 @@ digits, such as 1500000.50, must not pass through a binary float) and lists (lan
 JSON). Anything the fast path cannot type (a number where text was declared, say) falls
 back to a per-record path that writes such values as text; a value that fits no declared
 type fails the run with the field named, rather than being coerced into something Data
-Hub did not send. Fields Data Hub sends but the source file does not declare are not
-landed.
+Hub did not send.
+
+Schema drift is never silent: `to_table` also says which declared fields any record of
+the batch had (a declared field missing from every record fails the extract) and which
+fields no declaration names. Those land too, in one JSON column (`EXTRA_FIELDS`) holding
+each record's undeclared fields exactly as Data Hub sent them.
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -30,9 +34,11 @@ import pyarrow.json as pa_json
 from dataflow.errors import RunError
 
 ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "bigint": pa.int64(), "json": pa.string()}
-NULL = msgspec.Raw(b"null")
+#: The raw column holding, per record, the fields no declaration names (a JSON object; NULL if none).
+EXTRA_FIELDS = "_dataflow_extra_fields"
 _READ_OPTIONS = pa_json.ReadOptions(use_threads=False)
 _decode_record = msgspec.json.Decoder(float_hook=str).decode
+_decode_fields = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _encode_json = msgspec.json.Encoder().encode
 
 
@@ -40,15 +46,16 @@ class FieldTypeError(RunError):
     """A field whose value does not fit the raw type declared for it."""
 
 
-@cache
-def _raw_fields_decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder:
-    """Decodes just `fields` of a record, each as the raw bytes of its JSON value."""
-    struct = msgspec.defstruct("RawFields", [(name, msgspec.Raw, NULL) for name in fields])
-    return msgspec.json.Decoder(struct)
+@dataclass(frozen=True)
+class Fields:
+    """The fields a batch's records had: declared ones present in any record, undeclared ones."""
+
+    present: frozenset[str] = frozenset()
+    undeclared: frozenset[str] = frozenset()
 
 
-def _raw_text(raw: bytes) -> str | None:
-    if raw == b"null":
+def _raw_text(raw: bytes | None) -> str | None:
+    if raw is None or raw == b"null":
         return None
     if raw[:1] == b'"':  # a JSON string: its value, not its quoted form
         return msgspec.json.decode(raw)
@@ -56,26 +63,50 @@ def _raw_text(raw: bytes) -> str | None:
 
 
 def schema(columns: dict[str, str]) -> pa.Schema:
-    return pa.schema([(name, ARROW_TYPES[data_type]) for name, data_type in columns.items()])
+    """The declared columns, then the undeclared fields' column."""
+    return pa.schema([(name, ARROW_TYPES[data_type]) for name, data_type in columns.items()]
+                     + [(EXTRA_FIELDS, pa.string())])
 
 
 def to_table(
     dataset: str, records: list[bytes], columns: dict[str, str], exact: frozenset[str]
-) -> pa.Table:
-    """One Arrow table for a batch of raw records, in the declared column order.
+) -> tuple[pa.Table, Fields]:
+    """One Arrow table for a batch of raw records, in the declared column order (then the
+    undeclared fields' column), and the fields the records had.
 
     `exact` names the fields kept as the exact text of their JSON value (decimals);
     json-typed fields (lists) are always kept that way.
     """
     if not records:
-        return schema(columns).empty_table()
+        return schema(columns).empty_table(), Fields()
     try:
-        return _fast_table(records, columns, exact)
+        fields = [_decode_fields(raw) for raw in records]
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raise RunError(f"{dataset}: Data Hub sent a record that is not a JSON object") from None
+    keys = frozenset().union(*fields)
+    found = Fields(keys & frozenset(columns), keys - frozenset(columns))
+    extra = _extra_fields(fields, found.undeclared)
+    try:
+        table = _fast_table(records, fields, columns, exact)
     except (pa.ArrowInvalid, pa.ArrowTypeError, msgspec.DecodeError, UnicodeDecodeError):
-        return _slow_table(dataset, [_decode_record(raw) for raw in records], columns)
+        table = _slow_table(dataset, [_decode_record(raw) for raw in records], columns)
+    return table.append_column(EXTRA_FIELDS, extra), found
 
 
-def _fast_table(records: list[bytes], columns: dict[str, str], exact: frozenset[str]) -> pa.Table:
+def _extra_fields(fields: list[dict[str, msgspec.Raw]], undeclared: frozenset[str]) -> pa.Array:
+    """Each record's undeclared fields as one JSON object of their exact values."""
+    if not undeclared:
+        return pa.nulls(len(fields), pa.string())
+    values = []
+    for record in fields:
+        parts = [_encode_json(name) + b":" + bytes(record[name]) for name in sorted(undeclared & record.keys())]
+        values.append(None if not parts else (b"{" + b",".join(parts) + b"}").decode("utf-8"))
+    return pa.array(values, pa.string())
+
+
+def _fast_table(
+    records: list[bytes], fields: list[dict[str, msgspec.Raw]], columns: dict[str, str], exact: frozenset[str]
+) -> pa.Table:
     as_text = tuple(name for name, kind in columns.items() if kind == "json" or name in exact)
     typed = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items() if name not in as_text])
     parsed = pa_json.read_json(
@@ -86,17 +117,18 @@ def _fast_table(records: list[bytes], columns: dict[str, str], exact: frozenset[
     if parsed.num_rows != len(records):
         raise pa.ArrowInvalid("record count changed in parsing")
     arrays: dict[str, pa.Array] = {}
-    if as_text:
-        decode = _raw_fields_decoder(as_text).decode
-        cut = [decode(raw) for raw in records]
-        for name in as_text:
-            arrays[name] = pa.array([_raw_text(bytes(getattr(row, name))) for row in cut], pa.string())
+    for name in as_text:
+        arrays[name] = pa.array([_raw_text(_raw(row.get(name))) for row in fields], pa.string())
     for name in typed.names:
         if name in parsed.column_names:
             arrays[name] = parsed.column(name).combine_chunks()
         else:  # a declared field absent from every record of the batch
             arrays[name] = pa.nulls(len(records), typed.field(name).type)
     return pa.Table.from_arrays([arrays[name] for name in columns], names=list(columns))
+
+
+def _raw(value: msgspec.Raw | None) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 def _text(value: Any) -> str | None:

@@ -70,13 +70,21 @@ class Batch:
     header: bool
 
 
-def write_batch(batch: Batch) -> int:
-    """Type one batch of raw records and append it to its CSV file; its row count.
+@dataclass(frozen=True)
+class Written:
+    """A batch appended to its file: its rows, and the fields its records had."""
+
+    rows: int
+    fields: arrow.Fields
+
+
+def write_batch(batch: Batch) -> Written:
+    """Type one batch of raw records and append it to its CSV file.
 
     Runs in the worker process; a FieldTypeError raised here reaches the fetch thread
     through its future. The worker ends with the fetch.
     """
-    table = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact)
+    table, fields = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact)
     rows = table.num_rows
     prefix = secrets.token_urlsafe(9)  # 12 characters, unique per batch
     table = table.append_column(LOAD_ID, pa.array([batch.load_id] * rows, pa.string()))
@@ -84,7 +92,7 @@ def write_batch(batch: Batch) -> int:
     options = pa_csv.WriteOptions(quoting_style="needed", include_header=batch.header)
     with open(batch.path, "wb" if batch.header else "ab") as handle:
         pa_csv.write_csv(table, handle, write_options=options)
-    return rows
+    return Written(rows, fields)
 
 
 class Converter:
@@ -112,7 +120,7 @@ class Converter:
     def new_file(self, dataset: str) -> str:
         return str(self.directory / f"{dataset}.{next(self._names)}.csv")
 
-    def submit(self, batch: Batch) -> Future[int]:
+    def submit(self, batch: Batch) -> Future[Written]:
         """Queue a batch to be appended to its file."""
         return self._pool.submit(write_batch, batch)
 

@@ -23,6 +23,7 @@ from dataflow.report import Reporter
 from dataflow.settings import Settings, work_dir
 from dataflow.warehouse import Target
 from extract import progress
+from extract.arrow import EXTRA_FIELDS
 from extract.convert import Converter
 from extract.dlt_copy_force_null import keep_empty_strings
 from extract.sources.datahub import Dataset, FetchStats, datahub
@@ -42,6 +43,12 @@ class ExtractResult:
     rows: dict[str, int]
     pages: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    undeclared: dict[str, list[str]] = field(default_factory=dict)  # fields Data Hub sent that no one declared
+
+    def drift(self) -> list[str]:
+        """One line per field Data Hub sent that the source file does not declare."""
+        return [f"new field `{name}` in `{dataset}`, not published (landed in {RAW_SCHEMA}.{dataset}.{EXTRA_FIELDS})"
+                for dataset, names in self.undeclared.items() for name in names]
 
 
 def configure_dlt(concurrency: int, verbose: bool = False) -> None:
@@ -122,4 +129,5 @@ def run_extract(
     # Every record fetched is one row written (a batch is typed whole or fails the run);
     # dlt reports no row counts for imported files.
     rows = {d.name: stats.records.get(d.name, 0) for d in datasets}
-    return ExtractResult(rows=rows, pages=dict(stats.pages), seconds=seconds)
+    undeclared = {d.name: sorted(stats.undeclared[d.name]) for d in datasets if stats.undeclared.get(d.name)}
+    return ExtractResult(rows=rows, pages=dict(stats.pages), seconds=seconds, undeclared=undeclared)

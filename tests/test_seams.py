@@ -74,6 +74,7 @@ def test_empty_string_and_null_survive_dlt_copy(database: str, tmp_path, monkeyp
     import dlt
     from dlt.destinations.impl.postgres import postgres
 
+    from extract.arrow import EXTRA_FIELDS
     from extract.convert import LINEAGE_COLUMNS, Batch, write_batch
     from extract.dlt_copy_force_null import keep_empty_strings
 
@@ -84,11 +85,12 @@ def test_empty_string_and_null_survive_dlt_copy(database: str, tmp_path, monkeyp
     columns = {"name": "text"}
     path = str(tmp_path / "check.csv")
     records = [b'{"name": ""}', b'{"name": null}', b'{"name": "x"}']
-    rows = write_batch(Batch("check", records, columns, frozenset(), "load", path, header=True))
+    rows = write_batch(Batch("check", records, columns, frozenset(), "load", path, header=True)).rows
 
     resource = dlt.resource(
         [dlt.mark.with_file_import(path, "csv", rows)], name="check", write_disposition="replace",
-        columns={"name": {"data_type": "text", "nullable": True}, **LINEAGE_COLUMNS}, file_format="csv",
+        columns={"name": {"data_type": "text", "nullable": True}, EXTRA_FIELDS: {"data_type": "json"},
+                 **LINEAGE_COLUMNS}, file_format="csv",
     )
     dsn = database.replace("postgresql://postgres@", "postgresql://postgres:unused@", 1)
     pipeline = dlt.pipeline(pipeline_name="seam_check", pipelines_dir=str(tmp_path / "dlt"),

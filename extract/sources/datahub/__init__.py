@@ -5,6 +5,11 @@ table there names its endpoint (`meta.endpoint`) and its columns with their raw
 types. Declaring every column matters: dlt does not create a column that is null in
 every row unless it is declared, and declared text columns stop dlt from guessing
 types (a timestamp stays the exact string Data Hub sent; dbt casts it).
+
+Fields Data Hub sends that the file does not declare land in the raw table's
+`_dataflow_extra_fields` column and are reported (`FetchStats.undeclared`). A declared
+field that no record has fails the extract before anything is loaded, naming it, unless
+the table's `meta.allow_missing_fields` lists it.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import msgspec
 import yaml
 from dlt.sources import DltResource
 
-from dataflow.errors import UsageError
+from dataflow.errors import RunError, UsageError
 from dataflow.settings import Secret
-from extract.convert import LINEAGE_COLUMNS, Batch, Converter
+from extract.arrow import EXTRA_FIELDS, Fields
+from extract.convert import LINEAGE_COLUMNS, Batch, Converter, Written
 from extract.sources.datahub.client import HawkClient, iter_pages
 from extract.sources.datahub.settings import (
     BATCH_ROWS,
@@ -47,6 +53,7 @@ class Dataset:
     endpoint: str
     columns: dict[str, str]  # source field -> dlt data type
     exact: frozenset[str]  # fields landed as the exact text of their JSON value (decimals)
+    allow_missing: frozenset[str] = frozenset()  # declared fields Data Hub may stop sending
 
 
 @dataclass
@@ -55,12 +62,34 @@ class FetchStats:
 
     pages: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
+    present: dict[str, set[str]] = field(default_factory=dict)  # declared fields some record had
+    undeclared: dict[str, set[str]] = field(default_factory=dict)  # fields no declaration names
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def add_page(self, dataset: str, records: int) -> None:
         with self._lock:
             self.pages[dataset] = self.pages.get(dataset, 0) + 1
             self.records[dataset] = self.records.get(dataset, 0) + records
+
+    def add_fields(self, dataset: str, fields: Fields) -> None:
+        with self._lock:
+            self.present.setdefault(dataset, set()).update(fields.present)
+            self.undeclared.setdefault(dataset, set()).update(fields.undeclared)
+
+
+def check_declared_fields(dataset: Dataset, stats: FetchStats) -> None:
+    """Fail, naming them, when declared fields were missing from every record fetched."""
+    if not stats.records.get(dataset.name):
+        return  # no records: nothing says a field is gone
+    missing = [name for name in dataset.columns
+               if name not in stats.present.get(dataset.name, ()) and name not in dataset.allow_missing]
+    if missing:
+        named = ", ".join(f"`{name}`" for name in missing)
+        raise RunError(
+            f"{dataset.name}: Data Hub no longer sends the declared field{'s' * (len(missing) > 1)} {named} "
+            f"(missing from all {stats.records[dataset.name]:,} records); nothing was loaded or published. "
+            "If that is expected, list it under meta.allow_missing_fields in the source file"
+        )
 
 
 def load_datasets() -> dict[str, Dataset]:
@@ -78,7 +107,12 @@ def load_datasets() -> dict[str, Dataset]:
             columns[column["name"]] = RAW_TYPES[raw_type]
             if (column.get("meta") or {}).get("exact_json_text"):
                 exact.add(column["name"])
-        datasets[table["name"]] = Dataset(table["name"], table["meta"]["endpoint"], columns, frozenset(exact))
+        allow_missing = frozenset(table["meta"].get("allow_missing_fields") or ())
+        unknown = allow_missing - columns.keys()
+        if unknown:
+            raise ValueError(f"{table['name']}: allow_missing_fields names undeclared {sorted(unknown)}")
+        datasets[table["name"]] = Dataset(table["name"], table["meta"]["endpoint"], columns, frozenset(exact),
+                                          allow_missing)
     return datasets
 
 
@@ -119,9 +153,12 @@ def _fetch(
             stats.add_page(dataset.name, len(page))
             yield page
 
-    def imported(path: str, futures: list[Future[int]]) -> FileImport:
+    def imported(path: str, futures: list[Future[Written]]) -> FileImport:
         """A finished file for dlt to import (waits for its batches; a failed one raises)."""
-        return dlt.mark.with_file_import(path, "csv", sum(future.result() for future in futures))
+        written = [future.result() for future in futures]
+        for batch in written:
+            stats.add_fields(dataset.name, batch.fields)
+        return dlt.mark.with_file_import(path, "csv", sum(batch.rows for batch in written))
 
     def ready() -> Iterator[FileImport]:
         """The finished files at the head of the queue (batches complete in order)."""
@@ -129,8 +166,8 @@ def _fetch(
             yield imported(*files.popleft())
 
     load_id = dlt.current.load_package_state()["load_id"]
-    in_flight: deque[Future[int]] = deque()
-    files: deque[tuple[str, list[Future[int]]]] = deque()  # closed, not yet handed to dlt
+    in_flight: deque[Future[Written]] = deque()
+    files: deque[tuple[str, list[Future[Written]]]] = deque()  # closed, not yet handed to dlt
     path, current = converter.new_file(dataset.name), []
     for batch in record_batches(pages(), BATCH_ROWS):
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
@@ -146,8 +183,9 @@ def _fetch(
         yield from ready()
     if current:
         files.append((path, current))
-    for path, futures in files:
-        yield imported(path, futures)
+    remaining = [imported(path, futures) for path, futures in files]  # every batch is written now
+    check_declared_fields(dataset, stats)  # a failure stops the extract: dlt loads none of it
+    yield from remaining
 
 
 def dataset_resource(
@@ -158,6 +196,7 @@ def dataset_resource(
         column: {"data_type": data_type, "nullable": True}
         for column, data_type in dataset.columns.items()
     }
+    columns[EXTRA_FIELDS] = {"data_type": "json", "nullable": True}
     columns.update(LINEAGE_COLUMNS)
     return dlt.resource(
         _fetch(client, base_url + dataset.endpoint, dataset, stats, converter),

@@ -1,0 +1,81 @@
+"""Schema drift is never silent: fields Data Hub starts sending land in raw and are reported;
+a declared field it stops sending fails the run before anything is published, naming it,
+unless the source file allows it."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import expected
+import yaml
+from conftest import HAWK_ID, new_database
+from runner import fetch, fingerprint, project_copy, run_orchestrate
+from test_end_to_end import assert_dataset
+
+COUNTS = {"omis_dataset": 120, "investment_projects_dataset": 80, "contacts": 90}
+NEW_VALUE = {"score": Decimal("9.50"), "tags": ["a", "b"]}  # a decimal's digits must survive
+
+
+def environment(url: str, standin, hawk_key: str) -> dict[str, str]:
+    return {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+
+
+def test_a_new_field_lands_in_raw_and_is_reported(server_url, make_standin, hawk_key, tmp_path):
+    standin = make_standin(counts=COUNTS, page_size=25)
+    standin.add_field("omis_dataset", "net_promoter", NEW_VALUE)
+    with new_database(server_url) as url:
+        done = run_orchestrate(["--ds", "2019-08-01"], environment(url, standin, hawk_key), tmp_path)
+        assert done.returncode == 0, done.stderr
+        note = "new field `net_promoter` in `omis_dataset`, not published"
+        assert note in done.stderr
+        _, extra = fetch(url, "select _dataflow_extra_fields::text from raw.omis_dataset")
+        assert len(extra) == COUNTS["omis_dataset"]
+        assert {json.loads(text, parse_float=Decimal)["net_promoter"]["score"] for (text,) in extra} == {Decimal("9.50")}
+        assert {text for (text,) in extra} == {'{"net_promoter": {"tags": ["a", "b"], "score": 9.50}}'}
+        _, others = fetch(url, "select count(*) from raw.contacts where _dataflow_extra_fields is not null")
+        assert others == [(0,)]  # every field the stand-in sends for contacts is declared
+        _, notes = fetch(url, "select notes from dataflow.run_history")
+        assert len(notes) == 1 and any(note in line for line in notes[0][0])
+        assert_dataset(url, "omis_dataset", expected.dataset_rows("omis_dataset", COUNTS["omis_dataset"]))
+        history = run_orchestrate(["history"], environment(url, standin, hawk_key), tmp_path)
+        assert note in history.stdout
+
+
+def test_a_declared_field_that_vanished_fails_naming_it_and_publishes_nothing(
+    server_url, make_standin, hawk_key, tmp_path
+):
+    standin = make_standin(counts=COUNTS, page_size=25)
+    with new_database(server_url) as url:
+        env = environment(url, standin, hawk_key)
+        assert run_orchestrate(["--ds", "2019-07-01"], env, tmp_path).returncode == 0
+        before = fingerprint(url)
+        _, raw_before = fetch(url, "select count(*), md5(string_agg(t::text, '' order by t::text)) from raw.contacts t")
+
+        standin.drop_field("contacts", "email")
+        done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr
+        (line,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+        assert "contacts" in line and "`email`" in line and "nothing was loaded or published" in line
+        assert fingerprint(url) == before
+        _, raw_after = fetch(url, "select count(*), md5(string_agg(t::text, '' order by t::text)) from raw.contacts t")
+        assert raw_after == raw_before  # the extract stopped before loading
+
+
+def test_a_field_the_source_file_allows_to_vanish_is_loaded_as_null(server_url, make_standin, hawk_key, tmp_path):
+    copy = project_copy(tmp_path)
+    sources_path = copy / "dbt_project/models/datasets/_datahub__sources.yml"
+    sources = yaml.safe_load(sources_path.read_text())
+    (contacts,) = [t for t in sources["sources"][0]["tables"] if t["name"] == "contacts"]
+    contacts["meta"]["allow_missing_fields"] = ["email_alternative"]
+    sources_path.write_text(yaml.safe_dump(sources, sort_keys=False))
+
+    standin = make_standin(counts=COUNTS, page_size=25)
+    standin.drop_field("contacts", "email_alternative")
+    with new_database(server_url) as url:
+        done = run_orchestrate(["--ds", "2019-08-01"], environment(url, standin, hawk_key), tmp_path / "work",
+                               root=copy)
+        assert done.returncode == 0, done.stderr
+        _, rows = fetch(url, "select count(*), count(email_alternative) from public.contacts")
+        assert rows == [(COUNTS["contacts"], 0)]
