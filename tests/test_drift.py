@@ -4,7 +4,6 @@ unless the source file allows it."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import expected
@@ -31,7 +30,6 @@ def test_a_new_field_lands_in_raw_and_is_reported(server_url, make_standin, hawk
         assert note in done.stderr
         _, extra = fetch(url, "select _dataflow_extra_fields::text from raw.omis_dataset")
         assert len(extra) == COUNTS["omis_dataset"]
-        assert {json.loads(text, parse_float=Decimal)["net_promoter"]["score"] for (text,) in extra} == {Decimal("9.50")}
         assert {text for (text,) in extra} == {'{"net_promoter": {"tags": ["a", "b"], "score": 9.50}}'}
         _, others = fetch(url, "select count(*) from raw.contacts where _dataflow_extra_fields is not null")
         assert others == [(0,)]  # every field the stand-in sends for contacts is declared

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from test_standin import as_json, follow, signed_get, utc, verify
+from test_standin import make as make_fixture  # noqa: F401 - the `make` fixture, under its own name
 
 from standin import record
 

@@ -114,6 +114,22 @@ def server() -> Iterator[StandIn]:
         yield running
 
 
+@pytest.fixture
+def make() -> Iterator:
+    """Factory for throwaway servers (fault tests mutate state)."""
+    started: list[StandIn] = []
+
+    def start(**kwargs: Any) -> StandIn:
+        kwargs.setdefault("counts", COUNTS)
+        running = StandIn(hawk_id=HAWK_ID, hawk_key=HAWK_KEY, **kwargs).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
 def page_url(server: StandIn, dataset: str, page: int) -> str:
     offset = (page - 1) * server.page_size
     url = server.url(dataset)
