@@ -5,19 +5,26 @@ and the change times the test chose."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_standin import as_json, follow, signed_get, utc, verify
-from test_standin import make as make_fixture  # noqa: F401 - the `make` fixture, under its own name
+from test_standin import HAWK_ID, HAWK_KEY, as_json, follow, signed_get, utc, verify
 
-from standin import record
+from standin import StandIn, record
 
 COUNTS = {"omis_dataset": 130, "investment_projects_dataset": 120, "contacts": 99}
 EDIT_AT = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 KEYS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
+
+
+@pytest.fixture
+def server() -> Iterator[StandIn]:
+    """A stand-in of its own: these tests change its data."""
+    with StandIn(counts=COUNTS, page_size=25, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as running:
+        yield running
 
 
 def since_url(server, dataset: str, day: str) -> str:
@@ -30,8 +37,7 @@ def hidden_modified_on(dataset: str, index: int) -> datetime:
     return utc(original.get("modified_on") or original["created_on"])
 
 
-def test_updated_since_keeps_records_modified_after_that_dates_midnight(make):
-    server = make(counts=COUNTS, page_size=25)
+def test_updated_since_keeps_records_modified_after_that_dates_midnight(server):
     for dataset, count in COUNTS.items():
         moments = sorted(hidden_modified_on(dataset, i) for i in range(count))
         day = moments[count // 2].date()  # about half the records are later
@@ -45,8 +51,7 @@ def test_updated_since_keeps_records_modified_after_that_dates_midnight(make):
 
 
 @pytest.mark.parametrize("value", ["2026-12-04T00:00:00", "04/12/2026", "2026-13-01", "yesterday"])
-def test_an_updated_since_that_is_not_a_date_is_a_signed_400(make, value):
-    server = make(counts=COUNTS)
+def test_an_updated_since_that_is_not_a_date_is_a_signed_400(server, value):
     sender, response = signed_get(since_url(server, "contacts", value))
     assert response.status_code == 400
     verify(sender, response)
@@ -54,14 +59,12 @@ def test_an_updated_since_that_is_not_a_date_is_a_signed_400(make, value):
 
 
 @pytest.mark.parametrize("value", ["", "null"])
-def test_an_empty_updated_since_filters_nothing(make, value):
-    server = make(counts=COUNTS)
+def test_an_empty_updated_since_filters_nothing(server, value):
     results, _ = follow(since_url(server, "contacts", value))
     assert len(results) == COUNTS["contacts"]
 
 
-def test_edits_inserts_and_deletes_show_in_full_and_in_updated_since(make):
-    server = make(counts=COUNTS, page_size=25)
+def test_edits_inserts_and_deletes_show_in_full_and_in_updated_since(server):
     dataset = "investment_projects_dataset"
     server.edit(dataset, [3, 50], at=EDIT_AT)
     new = server.insert(dataset, 2, at=EDIT_AT + timedelta(hours=1))
@@ -84,15 +87,13 @@ def test_edits_inserts_and_deletes_show_in_full_and_in_updated_since(make):
     assert follow(since_url(server, dataset, "2026-12-05"))[0] == []  # strictly after midnight of the 5th
 
 
-def test_an_edit_at_midnight_is_not_after_that_date(make):
-    server = make(counts=COUNTS)
+def test_an_edit_at_midnight_is_not_after_that_date(server):
     server.edit("contacts", [0], at=datetime(2026, 12, 4, tzinfo=UTC))
     assert follow(since_url(server, "contacts", "2026-12-04"))[0] == []
     assert [r["id"] for r in follow(since_url(server, "contacts", "2026-12-03"))[0]] == [record("contacts", 0)["id"]]
 
 
-def test_fields_added_and_dropped_change_every_record(make):
-    server = make(counts=COUNTS)
+def test_fields_added_and_dropped_change_every_record(server):
     server.add_field("omis_dataset", "net_promoter_score", 9)
     server.drop_field("omis_dataset", "sector_name")
     results, _ = follow(server.url("omis_dataset"))
@@ -108,8 +109,7 @@ def test_fields_added_and_dropped_change_every_record(make):
     ]
 
 
-def test_current_records_are_what_a_client_fetches(make):
-    server = make(counts=COUNTS, page_size=40)
+def test_current_records_are_what_a_client_fetches(server):
     server.edit("contacts", range(0, 99, 10), at=EDIT_AT)
     server.delete("contacts", [1, 2])
     server.insert("contacts", 3, at=EDIT_AT)
