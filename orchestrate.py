@@ -82,6 +82,8 @@ def build_parser() -> ArgumentParser:
     what.add_argument("--datasets", type=name_list, help="comma-separated datasets to load (default: all)")
     what.add_argument("--views", type=name_list, help="comma-separated views to build (default: all)")
     what.add_argument("--skip-extract", action="store_true", help="rebuild views from the data already loaded")
+    what.add_argument("--full-refresh", action="store_true",
+                      help="fetch every dataset whole, not only what changed (removes records deleted upstream)")
     what.add_argument("--list", action="store_true", help="show datasets, views, schedules and their last runs")
     gate = parser.add_argument_group("quality gate")
     gate.add_argument("--allow-shrink", action="store_true",
@@ -105,10 +107,12 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
     start, end = parse_date("--start", args.start), parse_date("--end", args.end)
     if sum(bool(x) for x in (ds, start or end, args.catchup)) > 1:
         raise UsageError("use one of --ds, --start/--end and --catchup")
+    if args.full_refresh and args.skip_extract:
+        raise UsageError("--full-refresh fetches the datasets, --skip-extract does not: use one")
     return RunOptions(
         datasets=args.datasets, views=args.views, allow_shrink=args.allow_shrink,
         null_columns=args.null_columns, ds=ds, start=start, end=end, catchup=args.catchup,
-        skip_extract=args.skip_extract,
+        skip_extract=args.skip_extract, full_refresh=args.full_refresh,
     )
 
 

@@ -22,7 +22,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from airflow.sdk import DAG, Asset, Connection, CronDataIntervalTimetable, get_current_context, task
+from airflow.sdk import DAG, Asset, Connection, CronDataIntervalTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 from airflow.sdk.log import mask_secret
 
@@ -193,6 +193,9 @@ def build(
             max_active_runs=1,
             default_args={"retries": retries, "retry_delay": retry_delay},
             tags=TAGS,
+            # Trigger with {"full_refresh": true} to fetch every dataset whole (what removes
+            # records deleted in Data Hub before their scheduled full refresh).
+            params={"full_refresh": Param(False, type="boolean", description="fetch every dataset whole")},
             doc_md=f"data-flow, {expression}: extract {', '.join(datasets)}; audit; publish; "
                    f"views {', '.join(v.name for v in views) or '(none)'}. ds is the logical date.",
         ) as dag:
@@ -209,10 +212,12 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
     outlets = [asset(d) for d in datasets]
 
     @task(pool=AIRFLOW_POOL)
-    def extract(dataset: str) -> dict[str, int]:
+    def extract(dataset: str) -> dict[str, Any]:
         env, _ = task_environment()
+        full_refresh = bool(get_current_context()["params"].get("full_refresh"))
         try:
-            return run_extract_process(dataset, env)  # in its own process: see dataflow.stage_process
+            # In its own process: see dataflow.stage_process.
+            return run_extract_process(dataset, env, full_refresh=full_refresh)
         except StageFailed as exc:
             raise (AirflowFailException if exc.usage else RuntimeError)(redact.text(str(exc))) from None
 
@@ -242,7 +247,14 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
         dag_run = context["dag_run"]
         run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_name}/{context['run_id']}"))
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
-        return stage(build_period_views, task_settings(), period, Reporter(), (run_id, started), rows)
+        # How each dataset was extracted, for the run history, from the extracts' results.
+        extracted = dict(zip(datasets, context["ti"].xcom_pull(task_ids=[f"extract_{d}" for d in datasets]),
+                             strict=True))
+        extracts = {d: {k: v for k, v in (result or {}).items() if k not in ("rows", "pages", "notes")}
+                    for d, result in extracted.items()}
+        notes = [note for result in extracted.values() for note in (result or {}).get("notes", [])]
+        return stage(build_period_views, task_settings(), period, Reporter(), (run_id, started), rows,
+                     extracts, notes)
 
     extracted = [extract.override(task_id=f"extract_{d}")(d) for d in datasets]
     audited = audit()

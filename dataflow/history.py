@@ -2,7 +2,8 @@
 
 One row per period a run handled: its run id, ds, start and finish, status, rows per
 dataset, views built, the error, whether it loaded the stand-in's demo data, and notes
-(schema drift: fields Data Hub sent that no model declares).
+(schema drift: fields Data Hub sent that no model declares), and per dataset how it was
+extracted (full or incremental, records fetched, raw rows inserted and updated).
 `--catchup` reads it to find the periods not yet built; `orchestrate.py history` and
 `--list` show it.
 """
@@ -34,6 +35,7 @@ create table if not exists {TABLE} (
 );
 alter table {TABLE} add column if not exists demo boolean not null default false;
 alter table {TABLE} add column if not exists notes text[] not null default '{{}}';
+alter table {TABLE} add column if not exists extracts jsonb not null default '{{}}';
 """
 
 
@@ -58,19 +60,22 @@ def record(
     error: str | None = None,
     demo: bool = False,
     notes: list[str] | None = None,
+    extracts: dict[str, Any] | None = None,
 ) -> None:
     """Insert or update the row of (run, ds); committed at once, whatever else happens."""
     finished = None if status == "running" else dt.datetime.now(dt.UTC)
     with conn.cursor() as cursor:
         cursor.execute(
             f"""
-            insert into {TABLE} (run_id, ds, started_at, finished_at, status, rows, views, error, demo, notes)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            insert into {TABLE} (run_id, ds, started_at, finished_at, status, rows, views, error, demo, notes,
+                                 extracts)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (run_id, ds) do update set
-                finished_at = excluded.finished_at, status = excluded.status,
-                rows = excluded.rows, views = excluded.views, error = excluded.error, notes = excluded.notes
+                finished_at = excluded.finished_at, status = excluded.status, rows = excluded.rows,
+                views = excluded.views, error = excluded.error, notes = excluded.notes, extracts = excluded.extracts
             """,
-            (run_id, ds, started, finished, status, json.dumps(rows or {}), views or [], error, demo, notes or []),
+            (run_id, ds, started, finished, status, json.dumps(rows or {}), views or [], error, demo, notes or [],
+             json.dumps(extracts or {})),
         )
     conn.commit()
 
@@ -92,7 +97,7 @@ def rows(conn: connection, limit: int = 50) -> list[dict[str, Any]]:
             return []
         cursor.execute(
             f"""
-            select run_id, ds, started_at, finished_at, status, rows, views, error, demo, notes
+            select run_id, ds, started_at, finished_at, status, rows, views, error, demo, notes, extracts
             from {TABLE} order by started_at desc, ds desc limit %s
             """,
             (limit,),

@@ -47,6 +47,7 @@ class RunReport:
     tests_passed: int = 0
     warnings: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)  # fields Data Hub sent that no model declares
+    extracts: dict[str, dict[str, object]] = field(default_factory=dict)  # per dataset: full or incremental, counts
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -124,6 +125,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                         publish.refresh_statistics, target, planned.datasets, PUBLISHED_SCHEMA)
                 elif loaded is not None:
                     report.rows, report.published, report.drift = loaded.rows, loaded.published, loaded.drift
+                    report.extracts = loaded.extracts
                 with timed(report.seconds, "views"):
                     report.views = build_views(project, list(period.views))
                 if index == len(planned.periods) - 1:
@@ -134,13 +136,14 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                             report.warnings.append(warning)
                             reporter.warning(warning)
                 history.record(connection, run_id, period.ds, began, "success", report.published, report.views,
-                               demo=demo, notes=report.drift)
+                               demo=demo, notes=report.drift, extracts=report.extracts)
             except BaseException as exc:
                 message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
                 try:
                     connection.rollback()
                     history.record(connection, run_id, period.ds, began, "failed", report.published,
-                                   report.views, redact.text(message), demo=demo, notes=report.drift)
+                                   report.views, redact.text(message), demo=demo, notes=report.drift,
+                                   extracts=report.extracts)
                 except Exception:  # noqa: BLE001, S110 - the run's own error is the one to report
                     pass
                 raise
@@ -190,13 +193,16 @@ def load(
         sources = select_datasets(datasets)
         if period.views:
             project.prepare_views()  # the worker parses for the views while this process fetches
-        extracted = run_extract(settings, endpoint, project.target, sources, reporter, before_load=confirm)
+        extracted = run_extract(settings, endpoint, project.target, sources, reporter, before_load=confirm,
+                                full_refresh=options.full_refresh)
     seconds.update(extracted.seconds)
     report.rows, report.pages = extracted.rows, extracted.pages
+    report.extracts = {name: fetched.as_json() for name, fetched in extracted.fetched.items()}
     for name, rows in extracted.rows.items():
         pages = extracted.pages.get(name, 0)
-        reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages",
-                       dataset=name, rows=rows, pages=pages)
+        how = extracted.fetched[name]
+        reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
+                       dataset=name, rows=rows, pages=pages, **how.as_json())
     report.drift = extracted.drift()
     for note in report.drift:
         report.warnings.append(note)

@@ -32,6 +32,7 @@ class RunOptions:
     end: dt.date | None = None  # exclusive, as in Airflow
     catchup: bool = False
     skip_extract: bool = False
+    full_refresh: bool = False
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ class StageFailed(Exception):
         self.usage = usage
 
 
-def run_extract_process(dataset: str, env: dict[str, str]) -> dict[str, int]:
-    """Extract `dataset` in a child process with environment `env`; its rows and pages.
+def run_extract_process(dataset: str, env: dict[str, str], full_refresh: bool = False) -> dict[str, object]:
+    """Extract `dataset` in a child process with environment `env`; what `extract_dataset` returns.
 
     The child's output goes to this process's stdout and stderr (the task log)."""
     from dataflow.settings import PROJECT_ROOT
@@ -41,7 +41,8 @@ def run_extract_process(dataset: str, env: dict[str, str]) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="dataflow-stage-") as scratch:
         result = Path(scratch) / "result.json"
         done = subprocess.run(
-            [sys.executable, "-m", "dataflow.stage_process", "extract", dataset, "--result", str(result)],
+            [sys.executable, "-m", "dataflow.stage_process", "extract", dataset, "--result", str(result),
+             *(["--full-refresh"] if full_refresh else [])],
             cwd=PROJECT_ROOT, env=env, stdout=None, stderr=subprocess.PIPE, text=True, check=False,
         )
         sys.stderr.write(done.stderr)
@@ -64,12 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage", choices=["extract"])
     parser.add_argument("dataset")
     parser.add_argument("--result", required=True, type=Path)
+    parser.add_argument("--full-refresh", action="store_true")
     args = parser.parse_args(argv)
     try:
         settings = from_environment()
         settings.require_configured()
         redact.register_settings(settings)
-        rows = extract_dataset(settings, args.dataset, Reporter())
+        rows = extract_dataset(settings, args.dataset, Reporter(), full_refresh=args.full_refresh)
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line
         message, code = describe(exc)
         print(f"error: {redact.text(message)}", file=sys.stderr, flush=True)

@@ -57,8 +57,11 @@ def locked(settings: Settings, shared: bool) -> Iterator[tuple[warehouse.Target,
         lock_connection.close()
 
 
-def extract_dataset(settings: Settings, dataset: str, reporter: Reporter) -> dict[str, int]:
-    """Fetch one dataset from Data Hub into its raw table; its rows and pages."""
+def extract_dataset(
+    settings: Settings, dataset: str, reporter: Reporter, full_refresh: bool = False
+) -> dict[str, object]:
+    """Fetch one dataset from Data Hub into its raw table (whole, or what changed since
+    the last extract); its rows, pages and how it was fetched."""
     from dataflow.endpoint import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
@@ -75,15 +78,17 @@ def extract_dataset(settings: Settings, dataset: str, reporter: Reporter) -> dic
                 reporter.event("start", f"data-flow extract {dataset}: {source} -> {target.description}",
                                dataset=dataset, source=source, target=target.description, demo=endpoint.is_standin)
                 extracted = run_extract(settings, endpoint, target, sources, reporter,
-                                        pipelines_dir=Path(pipelines), pipeline_name=f"datahub_{dataset}")
+                                        pipelines_dir=Path(pipelines), pipeline_name=f"datahub_{dataset}",
+                                        full_refresh=full_refresh)
         finally:
             shutil.rmtree(pipelines, ignore_errors=True)
     rows, pages = extracted.rows.get(dataset, 0), extracted.pages.get(dataset, 0)
-    reporter.event("extracted", f"  extract  {dataset:<30} {rows:>9,} rows {pages:>6,} pages",
-                   dataset=dataset, rows=rows, pages=pages)
+    how = extracted.fetched[dataset]
+    reporter.event("extracted", f"  extract  {dataset:<30} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
+                   dataset=dataset, rows=rows, pages=pages, **how.as_json())
     for note in extracted.drift():
         reporter.warning(note)
-    return {"rows": rows, "pages": pages}
+    return {"rows": rows, "pages": pages, **how.as_json(), "notes": extracted.drift()}
 
 
 def audit_datasets(
@@ -139,18 +144,21 @@ def build_period_views(
     reporter: Reporter,
     run: tuple[str, dt.datetime] | None = None,
     rows: dict[str, int] | None = None,
+    extracts: dict[str, dict[str, object]] | None = None,
+    notes: list[str] | None = None,
 ) -> list[str]:
     """Create or replace the period's views over the published tables; the relations built.
 
     With `run` (a run id and its start), the period is recorded in the run history as a
-    success with the published `rows`, as `orchestrate.py history` shows runs."""
+    success with the published `rows`, how each dataset was extracted and the drift
+    `notes`, as `orchestrate.py history` shows runs."""
     with locked(settings, shared=True) as (target, connection):
         project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
         views = build_views(project, list(period.views))
         if run is not None:
             history.ensure(connection)
             history.record(connection, run[0], period.ds, run[1], "success", rows or {}, views,
-                           demo=settings.demo)
+                           demo=settings.demo, notes=notes, extracts=extracts)
     for view in views:
         reporter.event("view", f"  view     {view}", ds=period.ds.isoformat(), view=view)
     return views

@@ -1,33 +1,41 @@
-"""Run the dlt extract: Data Hub APIs -> `raw` schema, staging then replace.
+"""Run the dlt extract: Data Hub APIs -> `raw` schema, staging then replace or merge.
 
-Raw tables are replaced with dlt's `staging-optimized` strategy: every dataset is
-loaded into `raw_staging` first and swapped into `raw` in one transaction, so a raw
-table only changes once its dataset was fetched completely, and readers never see it
-empty. dlt's local working directory is wiped before every run: a load package left
+A dataset fetched whole replaces its raw table with dlt's `staging-optimized` strategy:
+every dataset is loaded into `raw_staging` first and swapped into `raw` in one
+transaction, so a raw table only changes once its dataset was fetched completely, and
+readers never see it empty. A dataset fetched incrementally (`extract.incremental`) is
+loaded into `raw_staging` too, then merged into its raw table by key in the same
+transaction (dlt's `merge`, delete-insert). dlt's local working directory is wiped before every run: a load package left
 by a killed run must never be loaded into a later one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dlt
+from psycopg2 import sql
 
 from dataflow.endpoint import Endpoint
 from dataflow.report import Reporter
 from dataflow.settings import Settings, work_dir
 from dataflow.warehouse import Target
-from extract import progress
+from extract import incremental, progress
 from extract.arrow import EXTRA_FIELDS
 from extract.convert import Converter
 from extract.dlt_copy_force_null import keep_empty_strings
 from extract.sources.datahub import Dataset, FetchStats, datahub
 from extract.sources.datahub.settings import RAW_SCHEMA
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 PIPELINE_NAME = "datahub"
 
@@ -38,12 +46,34 @@ PIPELINE_NAME = "datahub"
 REPLACE_STRATEGY = "staging-optimized"
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """How one dataset was fetched and what it changed in raw."""
+
+    mode: incremental.Mode
+    records: int  # records Data Hub sent
+    inserted: int  # raw rows added (a full refresh: every row)
+    updated: int  # raw rows replaced by a newer version (incremental only)
+
+    def describe(self) -> str:
+        if not self.mode.incremental:
+            return self.mode.describe()
+        return f"{self.mode.describe()}: {self.inserted:,} new, {self.updated:,} changed"
+
+    def as_json(self) -> dict[str, object]:
+        since = self.mode.updated_since
+        return {"mode": "incremental" if self.mode.incremental else "full", "reason": self.mode.reason,
+                "updated_since": since.isoformat() if since else None, "fetched": self.records,
+                "inserted": self.inserted, "updated": self.updated}
+
+
 @dataclass
 class ExtractResult:
     rows: dict[str, int]
     pages: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     undeclared: dict[str, list[str]] = field(default_factory=dict)  # fields Data Hub sent that no one declared
+    fetched: dict[str, Fetched] = field(default_factory=dict)
 
     def drift(self) -> list[str]:
         """One line per field Data Hub sent that the source file does not declare."""
@@ -76,12 +106,14 @@ def run_extract(
     pipelines_dir: Path | None = None,
     before_load: Callable[[], None] | None = None,
     pipeline_name: str = PIPELINE_NAME,
+    full_refresh: bool = False,
 ) -> ExtractResult:
     """Fetch every selected dataset and land it in `raw`; raises on any failure.
 
     `before_load` runs once everything is fetched, before `raw` changes: it may still
     refuse the run. `pipeline_name` names dlt's working state: extracts that may run at
-    the same time on one machine (one scheduler task per dataset) each need their own."""
+    the same time on one machine (one scheduler task per dataset) each need their own.
+    `full_refresh` fetches every dataset whole, whatever `extract.incremental` decides."""
     configure_dlt(settings.concurrency, verbose=os.environ.get("DATAFLOW_VERBOSE") == "1")
     keep_empty_strings()
     pipelines_dir = pipelines_dir or work_dir() / "dlt"
@@ -96,6 +128,14 @@ def run_extract(
         dataset_name=RAW_SCHEMA,
     )
     stats = FetchStats()
+    began = dt.datetime.now(dt.UTC)
+    state = target.connect()
+    try:
+        modes = incremental.decide(state, datasets, began, full_refresh)
+    except BaseException:
+        state.close()
+        raise
+    since = {name: mode.updated_since for name, mode in modes.items() if mode.updated_since is not None}
     source = datahub(
         base_url=endpoint.base_url,
         hawk_id=endpoint.hawk_id,
@@ -107,27 +147,68 @@ def run_extract(
         stats=stats,
         converter=converter,
         ca_bundle=settings.ca_bundle,
+        updated_since=since,
     )
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
     try:
-        with progress.shown(stats, reporter or Reporter(quiet=True)):
-            pipeline.extract(source)
+        started = time.perf_counter()
+        try:
+            with progress.shown(stats, reporter or Reporter(quiet=True)):
+                pipeline.extract(source)
+        finally:
+            converter.close()
+            # dlt hard-linked (or copied) the files into its load package.
+            shutil.rmtree(batches_dir, ignore_errors=True)
+        seconds["fetch"] = time.perf_counter() - started
+        if before_load is not None:
+            before_load()
+        rows_before = raw_rows(state, list(since))
+        started = time.perf_counter()
+        pipeline.normalize()
+        seconds["normalize"] = time.perf_counter() - started
+        started = time.perf_counter()
+        info = pipeline.load(raise_on_failed_jobs=True)
+        seconds["load"] = time.perf_counter() - started
+        incremental.record(state, datasets, modes, began)
+        fetched = {}
+        for dataset in datasets:
+            records = stats.records.get(dataset.name, 0)
+            mode = modes[dataset.name]
+            if mode.incremental:
+                merged, total = merged_rows(state, dataset.name, info.loads_ids[-1])
+                updated = rows_before[dataset.name] + merged - total
+                fetched[dataset.name] = Fetched(mode, records, merged - updated, updated)
+            else:
+                fetched[dataset.name] = Fetched(mode, records, records, 0)
     finally:
-        converter.close()
-        # dlt hard-linked (or copied) the files into its load package.
-        shutil.rmtree(batches_dir, ignore_errors=True)
-    seconds["fetch"] = time.perf_counter() - started
-    if before_load is not None:
-        before_load()
-    started = time.perf_counter()
-    pipeline.normalize()
-    seconds["normalize"] = time.perf_counter() - started
-    started = time.perf_counter()
-    pipeline.load(raise_on_failed_jobs=True)
-    seconds["load"] = time.perf_counter() - started
+        state.close()
     # Every record fetched is one row written (a batch is typed whole or fails the run);
     # dlt reports no row counts for imported files.
     rows = {d.name: stats.records.get(d.name, 0) for d in datasets}
     undeclared = {d.name: sorted(stats.undeclared[d.name]) for d in datasets if stats.undeclared.get(d.name)}
-    return ExtractResult(rows=rows, pages=dict(stats.pages), seconds=seconds, undeclared=undeclared)
+    return ExtractResult(rows=rows, pages=dict(stats.pages), seconds=seconds, undeclared=undeclared,
+                         fetched=fetched)
+
+
+def raw_rows(conn: PgConnection, datasets: list[str]) -> dict[str, int]:
+    """Rows in each raw table now."""
+    counts = {}
+    with conn.cursor() as cursor:
+        for dataset in datasets:
+            cursor.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(RAW_SCHEMA, dataset)))
+            counts[dataset] = cursor.fetchone()[0]
+    conn.commit()
+    return counts
+
+
+def merged_rows(conn: PgConnection, dataset: str, load_id: str) -> tuple[int, int]:
+    """The raw rows a merge wrote (distinct keys fetched), and the rows in the table."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("select count(*) filter (where _dlt_load_id = %s), count(*) from {}").format(
+                sql.Identifier(RAW_SCHEMA, dataset)),
+            (load_id,),
+        )
+        merged, total = cursor.fetchone()
+    conn.commit()
+    return merged, total

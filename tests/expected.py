@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,15 @@ def convert(value: Any, target_type: str) -> Any:
 
 
 def dataset_rows(dataset: str, count: int, seed: int = 0) -> list[dict[str, Any]]:
+    return published_rows(dataset, records(dataset, count, seed=seed))
+
+
+def published_rows(dataset: str, source_records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The published rows of these Data Hub records, by the old system's mapping."""
     fields = MAPPINGS[dataset]["fields"]
     return [
         {column: convert(record.get(source), target_type) for source, column, target_type in fields}
-        for record in records(dataset, count, seed=seed)
+        for record in source_records
     ]
 
 

@@ -168,7 +168,9 @@ def test_a_dag_run_publishes_exactly_what_orchestrate_publishes(
         airflow_env = base_environment(home, ROOT / "dags", tmp_path / "work",
                                        AIRFLOW_CONN_DATASETS_DB=airflow_connection(dag_db),
                                        AIRFLOW_CONN_DATAHUB_API=json.dumps(datahub))
-        result = airflow(airflow_env, "dags", "test", "data_flow_monthly", "2019-08-01")
+        # Triggered with the full-refresh parameter (a first extract would be full anyway; the reason shows it).
+        result = airflow(airflow_env, "dags", "test", "data_flow_monthly", "2019-08-01",
+                         "--conf", json.dumps({"full_refresh": True}))
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         states = task_states(home, "data_flow_monthly")
         assert {state for state, _ in states.values()} == {"success"}, states
@@ -193,8 +195,10 @@ def test_a_dag_run_publishes_exactly_what_orchestrate_publishes(
                                                                               for d, n in COUNTS.items()}
         for secret in (hawk_key, DB_PASSWORD):
             assert secret not in logs
-        _, history = fetch(dag_db, "select ds, status, rows from dataflow.run_history")
-        assert history == [(dt.date(2019, 8, 1), "success", COUNTS)]
+        _, history = fetch(dag_db, "select ds, status, rows, extracts from dataflow.run_history")
+        assert [row[:3] for row in history] == [(dt.date(2019, 8, 1), "success", COUNTS)]
+        assert {d: (e["mode"], e["reason"], e["fetched"]) for d, e in history[0][3].items()} \
+            == {d: ("full", "asked for", n) for d, n in COUNTS.items()}
 
 
 def test_a_dataset_that_keeps_failing_fails_its_extract_and_publishes_nothing(
@@ -211,7 +215,9 @@ def test_a_dataset_that_keeps_failing_fails_its_extract_and_publishes_nothing(
         airflow_env = base_environment(home, dags, tmp_path / "work", DATABASE_URL=url, HAWK_ID=HAWK_ID,
                                        HAWK_KEY=hawk_key, DATAHUB_BASE_URL=failing.base_url,
                                        DATAHUB_REQUEST_TIMEOUT="2", DATAHUB_RETRY_SECONDS="2")
-        result = airflow(airflow_env, "dags", "test", "data_flow_monthly", "2019-08-01")
+        # A full refresh: another upstream (seed 1) whose contacts fail on their second page.
+        result = airflow(airflow_env, "dags", "test", "data_flow_monthly", "2019-08-01",
+                         "--conf", json.dumps({"full_refresh": True}))
         states = task_states(home, "data_flow_monthly")
         assert states[("2019-08-01", "extract_contacts")] == ("failed", 2), states  # tried, retried, failed
         assert {states[("2019-08-01", f"extract_{d}")][0] for d in ("omis_dataset", "investment_projects_dataset")} \
@@ -335,5 +341,8 @@ def test_a_scheduler_catches_up_three_months_with_every_task_in_its_own_process(
         data = {d: expected.dataset_rows(d, n) for d, n in COUNTS.items()}
         for dataset, rows in data.items():
             assert_dataset(url, dataset, rows)
-        _, history = fetch(url, "select ds from dataflow.run_history where status = 'success' order by ds")
-        assert [ds for (ds,) in history] == [dt.date(2019, 8, 1), *months]  # the backfill re-ran a DAG run
+        _, history = fetch(url, "select ds, extracts from dataflow.run_history where status = 'success' order by ds")
+        assert [ds for ds, _ in history] == [dt.date(2019, 8, 1), *months]  # the backfill re-ran a DAG run
+        # The CLI's first run fetched everything; every DAG run after it only what changed (nothing).
+        assert [{d: (e["mode"], e["fetched"]) for d, e in extracts.items()} for _, extracts in history] \
+            == [{d: ("full", n) for d, n in COUNTS.items()}] + [dict.fromkeys(COUNTS, ("incremental", 0))] * 3

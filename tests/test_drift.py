@@ -51,11 +51,13 @@ def test_a_declared_field_that_vanished_fails_naming_it_and_publishes_nothing(
         _, raw_before = fetch(url, "select count(*), md5(string_agg(t::text, '' order by t::text)) from raw.contacts t")
 
         standin.drop_field("contacts", "email")
+        standin.edit("contacts", range(5))  # the incremental extract fetches these, without `email`
         done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
         assert done.returncode != 0
         assert "Traceback" not in done.stderr
         (line,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
         assert "contacts" in line and "`email`" in line and "nothing was loaded or published" in line
+        assert "missing from all 5 records" in line
         assert fingerprint(url) == before
         _, raw_after = fetch(url, "select count(*), md5(string_agg(t::text, '' order by t::text)) from raw.contacts t")
         assert raw_after == raw_before  # the extract stopped before loading

@@ -14,12 +14,14 @@ the table's `meta.allow_missing_fields` lists it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
+from urllib.parse import urlencode
 
 import dlt
 import msgspec
@@ -34,6 +36,7 @@ from extract.sources.datahub.client import HawkClient, iter_pages
 from extract.sources.datahub.settings import (
     BATCH_ROWS,
     FILE_BATCHES,
+    FULL_REFRESH_EVERY,
     MAX_BATCHES_IN_FLIGHT,
     RAW_TYPES,
     SOURCE_NAME,
@@ -54,6 +57,9 @@ class Dataset:
     columns: dict[str, str]  # source field -> dlt data type
     exact: frozenset[str]  # fields landed as the exact text of their JSON value (decimals)
     allow_missing: frozenset[str] = frozenset()  # declared fields Data Hub may stop sending
+    updated_since: bool = False  # the endpoint filters on `updated_since` (extract.incremental)
+    key: str | None = None  # the field that identifies a record, to merge changes by
+    full_refresh: str = "monthly"  # how often an incremental dataset is fetched whole
 
 
 @dataclass
@@ -107,12 +113,19 @@ def load_datasets() -> dict[str, Dataset]:
             columns[column["name"]] = RAW_TYPES[raw_type]
             if (column.get("meta") or {}).get("exact_json_text"):
                 exact.add(column["name"])
-        allow_missing = frozenset(table["meta"].get("allow_missing_fields") or ())
+        meta = table["meta"]
+        allow_missing = frozenset(meta.get("allow_missing_fields") or ())
         unknown = allow_missing - columns.keys()
         if unknown:
             raise ValueError(f"{table['name']}: allow_missing_fields names undeclared {sorted(unknown)}")
-        datasets[table["name"]] = Dataset(table["name"], table["meta"]["endpoint"], columns, frozenset(exact),
-                                          allow_missing)
+        key = meta.get("key")
+        if key is not None and key not in columns:
+            raise ValueError(f"{table['name']}: meta.key {key!r} is not a declared field")
+        full_refresh = meta.get("full_refresh", "monthly")
+        if full_refresh not in FULL_REFRESH_EVERY:
+            raise ValueError(f"{table['name']}: meta.full_refresh must be one of {', '.join(FULL_REFRESH_EVERY)}")
+        datasets[table["name"]] = Dataset(table["name"], meta["endpoint"], columns, frozenset(exact),
+                                          allow_missing, bool(meta.get("updated_since")), key, full_refresh)
     return datasets
 
 
@@ -189,19 +202,30 @@ def _fetch(
 
 
 def dataset_resource(
-    dataset: Dataset, client: HawkClient, base_url: str, stats: FetchStats, converter: Converter
+    dataset: Dataset,
+    client: HawkClient,
+    base_url: str,
+    stats: FetchStats,
+    converter: Converter,
+    updated_since: dt.date | None = None,
 ) -> DltResource:
-    """A replace-disposition resource fetching every page of one dataset, loaded with COPY."""
+    """A resource fetching every page of one dataset, loaded with COPY: the whole dataset
+    replacing its raw table, or (`updated_since`) the records modified since, merged into
+    it by key."""
     columns = {
         column: {"data_type": data_type, "nullable": True}
         for column, data_type in dataset.columns.items()
     }
     columns[EXTRA_FIELDS] = {"data_type": "json", "nullable": True}
     columns.update(LINEAGE_COLUMNS)
+    url = base_url + dataset.endpoint
+    if updated_since is not None:
+        url += f"?{urlencode({'updated_since': updated_since.isoformat()})}"
     return dlt.resource(
-        _fetch(client, base_url + dataset.endpoint, dataset, stats, converter),
+        _fetch(client, url, dataset, stats, converter),
         name=dataset.name,
-        write_disposition="replace",
+        write_disposition="replace" if updated_since is None else "merge",
+        primary_key=dataset.key if updated_since is not None else None,
         columns=columns,
         file_format="csv",
         parallelized=True,
@@ -220,11 +244,13 @@ def datahub(
     stats: FetchStats,
     converter: Converter,
     ca_bundle: str | None = None,
+    updated_since: dict[str, dt.date] | None = None,
 ) -> list[DltResource]:
     """All selected datasets; fetched concurrently, nested values kept in their row.
 
     `ca_bundle` is the CA certificates file to verify Data Hub's TLS certificate with
-    (`Settings.ca_bundle`); None uses the ones requests ships."""
+    (`Settings.ca_bundle`); None uses the ones requests ships. `updated_since` names the
+    datasets fetched incrementally, with the date to ask for."""
     client = HawkClient(
         hawk_id,
         hawk_key,
@@ -234,4 +260,5 @@ def datahub(
         base_url=base_url,
         verify=ca_bundle or True,
     )
-    return [dataset_resource(d, client, base_url, stats, converter) for d in datasets]
+    since = updated_since or {}
+    return [dataset_resource(d, client, base_url, stats, converter, since.get(d.name)) for d in datasets]

@@ -17,6 +17,8 @@ SOURCES_YML: Path = PROJECT_ROOT / "dbt_project" / "models" / "datasets" / "_dat
 # API sent: timestamps, dates and decimals stay text (cast exactly in dbt), lists stay
 # JSON in their row.
 RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint", "jsonb": "json"}
+# How often a dataset fetched incrementally is fetched whole (`meta.full_refresh`).
+FULL_REFRESH_EVERY = ("daily", "weekly", "monthly")
 
 # Records per conversion batch (one job for the converter's worker process).
 BATCH_ROWS = 2_000  # measured: 5,000 held 75-90 MiB more at the peak (PSS)

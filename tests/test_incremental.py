@@ -1,0 +1,85 @@
+"""Incremental refresh: after a full extract, a run asks Data Hub only for what changed
+(`updated_since`, one day before the last extract began), merges it into raw by key and
+publishes the merged state; deletions (never reported) stay until a full refresh, which
+removes them. Expected tables are computed here from the stand-in's records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs
+
+import expected
+from conftest import HAWK_ID, new_database
+from runner import fetch, run_orchestrate
+from test_end_to_end import assert_dataset, assert_views
+
+COUNTS = {"omis_dataset": 150, "investment_projects_dataset": 120, "contacts": 140}
+EDITED = {"omis_dataset": [0, 7, 149], "investment_projects_dataset": [3, 50], "contacts": [10, 11, 12, 139]}
+INSERTED = {"omis_dataset": 2, "investment_projects_dataset": 0, "contacts": 5}
+DELETED = {"omis_dataset": [20], "investment_projects_dataset": [60, 61], "contacts": [0]}
+
+
+def environment(url: str, standin, hawk_key: str) -> dict[str, str]:
+    return {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+
+
+def extracts(url: str, ds: dt.date) -> dict[str, dict]:
+    _, rows = fetch(url, f"""select extracts from dataflow.run_history
+                             where ds = '{ds}' and status = 'success' order by started_at""")
+    return rows[-1][0]
+
+
+def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletions(
+    server_url, make_standin, hawk_key, tmp_path
+):
+    standin = make_standin(counts=COUNTS, page_size=25)
+    with new_database(server_url) as url:
+        env = environment(url, standin, hawk_key)
+        first_started = dt.datetime.now(dt.UTC)
+        done = run_orchestrate(["--ds", "2019-07-01"], env, tmp_path)
+        first_ended = dt.datetime.now(dt.UTC)
+        assert done.returncode == 0, done.stderr
+        assert {d: e["mode"] for d, e in extracts(url, dt.date(2019, 7, 1)).items()} == dict.fromkeys(COUNTS, "full")
+        before = {d: {r["id"]: r for r in standin.current_records(d)} for d in COUNTS}
+
+        for dataset in COUNTS:
+            standin.edit(dataset, EDITED[dataset])
+            standin.insert(dataset, INSERTED[dataset])
+            standin.delete(dataset, DELETED[dataset])
+        standin.clear_requests_log()
+        done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+
+        # What Data Hub was asked: the changes since the day before the first run began.
+        asked = {tuple(parse_qs(e["query"]).get("updated_since", [])) for e in standin.requests_log}
+        assert asked in ({((first_started - dt.timedelta(days=1)).date().isoformat(),)},
+                         {((first_ended - dt.timedelta(days=1)).date().isoformat(),)})
+        # Published: the upstream state now, plus the deleted records as they were.
+        merged = {}
+        for dataset in COUNTS:
+            now = standin.current_records(dataset)
+            kept = [before[dataset][key] for key in before[dataset] if key not in {r["id"] for r in now}]
+            assert len(kept) == len(DELETED[dataset])
+            merged[dataset] = expected.published_rows(dataset, now + kept)
+            assert_dataset(url, dataset, merged[dataset])
+        assert_views(url, merged, dt.date(2019, 8, 1))
+        assert_views(url, merged, dt.date(2019, 7, 1))  # earlier views read the merged tables
+        report = extracts(url, dt.date(2019, 8, 1))
+        for dataset in COUNTS:
+            changed = len(EDITED[dataset]) + INSERTED[dataset]
+            assert report[dataset] == {"mode": "incremental", "reason": "", "fetched": changed,
+                                       "inserted": INSERTED[dataset], "updated": len(EDITED[dataset]),
+                                       "updated_since": report[dataset]["updated_since"]}, dataset
+        assert "incremental since" in done.stdout
+
+        # A full refresh fetches everything and so drops what Data Hub deleted.
+        standin.clear_requests_log()
+        done = run_orchestrate(["--ds", "2019-08-01", "--full-refresh"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert all("updated_since" not in e["query"] for e in standin.requests_log)
+        upstream = {d: expected.published_rows(d, standin.current_records(d)) for d in COUNTS}
+        for dataset in COUNTS:
+            assert_dataset(url, dataset, upstream[dataset])
+        assert_views(url, upstream, dt.date(2019, 8, 1))
+        assert {d: (e["mode"], e["reason"]) for d, e in extracts(url, dt.date(2019, 8, 1)).items()} \
+            == dict.fromkeys(COUNTS, ("full", "asked for"))
