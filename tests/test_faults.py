@@ -55,8 +55,10 @@ class Published:
 
     def run(self, faults=(), args=(), seed: int = 1, counts: dict[str, int] | None = None,
             **extra: str) -> subprocess.CompletedProcess[str]:
+        """A run over another upstream (another seed): fetched whole, as only a full refresh sees it."""
         with self.standin(faults, seed, counts) as standin:
-            return run_orchestrate(["--ds", "2019-08-01", *args], self.env(standin, **extra), self.work)
+            return run_orchestrate(["--ds", "2019-08-01", "--full-refresh", *args], self.env(standin, **extra),
+                                   self.work)
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +217,8 @@ def test_bad_input_is_a_one_line_usage_error(unchanged: Published, case: str) ->
 # ---------------------------------------------------------------- interruption and concurrency
 
 def start(published: Published, standin: StandIn, *args: str, **extra: str) -> subprocess.Popen[str]:
-    command, env = orchestrate_command(["--ds", "2019-08-01", *args], published.env(standin, **extra),
-                                       published.work)
+    command, env = orchestrate_command(["--ds", "2019-08-01", "--full-refresh", *args],
+                                       published.env(standin, **extra), published.work)
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 

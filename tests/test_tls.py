@@ -157,7 +157,7 @@ def test_run_trusting_the_ca_through_other_variables(published: Published, tls: 
     if variable == "DATAHUB_CA_BUNDLE":
         extra["REQUESTS_CA_BUNDLE"] = certifi.where()  # a bundle without our CA: DATAHUB_CA_BUNDLE wins
     with https_standin(tls) as standin:
-        result = run_orchestrate(["--ds", "2019-08-01", "--datasets", "contacts"],
+        result = run_orchestrate(["--ds", "2019-08-01", "--datasets", "contacts", "--full-refresh"],
                                  env(standin, published.url, **extra), published.work)
         assert result.returncode == 0, result.stderr
         assert any(e["dataset"] == "contacts" and e["status"] == 200 for e in standin.requests_log)
