@@ -5,6 +5,8 @@
 (a) fetch floor  bench/fetch_floor.py: serial Hawk-fetch of every page, discarded
 (b) old system   bench/old_dataflow.py: the old architecture (serial, INSERT literals)
 (c) data-flow    orchestrate.py --ds 2019-08-01: this project's main job
+(d) incremental  the same, again on (c)'s warehouse: the 1 % of records the stand-in
+                 edited (at start-up, so modified since the day before) is all it fetches
 
 All three read the same local Data Hub stand-in (a separate process) and each loader
 gets a fresh database on the same embedded PostgreSQL. (a) and (c) run in alternated
@@ -42,6 +44,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 WARM_UP_RECORDS = 3_000
+EDITED_PERCENT = 1.0  # of each dataset's records, edited in the stand-in: what (d) fetches
 PYTHON = sys.executable
 # Reading PSS makes the kernel walk every page of the sampled processes: about 17 ms of
 # CPU per sample of (c)'s tree, taken from the machine the contenders share (at 4 a second
@@ -115,10 +118,10 @@ class Bench:
         return self.server_url.replace("/postgres?", f"/{name}?", 1)
 
     @contextlib.contextmanager
-    def standin(self, records: int) -> Iterator[str]:
+    def standin(self, records: int, edited_percent: float = 0.0) -> Iterator[str]:
         """A stand-in serving `records` records for the duration; its base URL."""
         command = [PYTHON, "-m", "standin", "--port", "0", "--records", str(records),
-                   "--page-size", str(self.page_size)]
+                   "--page-size", str(self.page_size), "--edited-percent", str(edited_percent)]
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.hawk}, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True)
         try:
@@ -139,9 +142,11 @@ class Bench:
         result = measure([PYTHON, "bench/old_dataflow.py", base_url, dsn], self.env())
         return {**result, **json.loads(result.pop("stdout"))}
 
-    def main_job(self, base_url: str, label: str, root: Path = ROOT) -> dict:
-        """The main job of the project at `root` (this one, or a --baseline checkout)."""
-        dsn = self.fresh_database(f"bench_{label}")
+    def main_job(self, base_url: str, label: str, root: Path = ROOT, fresh: bool = True) -> dict:
+        """The main job of the project at `root` (this one, or a --baseline checkout), on a
+        fresh database (a first, full extract) or on the one the last run of `label` left."""
+        name = f"bench_{label}"
+        dsn = self.fresh_database(name) if fresh else self.server_url.replace("/postgres?", f"/{name}?", 1)
         work = ROOT / ".data" / "bench-work" / label
         env = self.env(DATABASE_URL=dsn, DATAHUB_BASE_URL=base_url, DATAFLOW_WORK_DIR=str(work))
         command = [PYTHON, str(root / "orchestrate.py"), "--ds", "2019-08-01", "--log-format", "json"]
@@ -179,8 +184,8 @@ def main() -> None:
     print(f"warm-up (c) at {WARM_UP_RECORDS:,} records: {warm_up['seconds']:.1f} s "
           f"(setup {warm_up['phases'].get('setup', 0):.1f} s)", flush=True)
 
-    floors, mains, baselines = [], [], []
-    with bench.standin(args.records) as base_url:
+    floors, mains, baselines, increments = [], [], [], []
+    with bench.standin(args.records, EDITED_PERCENT) as base_url:
         print(f"stand-in: {args.records:,} records, {args.page_size} a page; {os.cpu_count()} cores", flush=True)
         for index in range(args.repeat):  # alternated, so a slow spell of the machine hits both
             floors.append(bench.floor(base_url))
@@ -198,6 +203,12 @@ def main() -> None:
             results["c0"] = median_run(baselines)
             for pair, baseline in zip(results["pairs"], baselines, strict=True):
                 pair["c0"] = baseline["seconds"]
+        # (d): the same job again on the last (c)'s warehouse, fetching what changed.
+        for _ in range(args.repeat):
+            increments.append(bench.main_job(base_url, "main", fresh=False))
+            print(f"(d) incremental   {increments[-1]['seconds']:7.1f} s, {increments[-1]['records']:,} records "
+                  f"fetched", flush=True)
+        results["d"] = median_run(increments)
         results["b"] = bench.old(base_url)
         print(f"(b) old system    {results['b']['seconds']:7.1f} s", flush=True)
     if args.scaling:
@@ -213,7 +224,8 @@ def main() -> None:
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
     print(f"(a) and (c): the median of {args.repeat} alternated runs; (b): one run")
     print(f"{'contender':<18}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak MiB (PSS)':>16}")
-    for key, label in (("a", "(a) fetch floor"), ("b", "(b) old system"), ("c", "(c) data-flow")):
+    for key, label in (("a", "(a) fetch floor"), ("b", "(b) old system"), ("c", "(c) data-flow"),
+                       ("d", "(d) incremental")):
         r = results[key]
         print(f"{label:<18}{r['records']:>10,}{r['seconds']:>10.1f}{rate(r):>12,.0f}{r['peak_mib']:>16.0f}")
     phases = ", ".join(f"{k} {v:.1f}" for k, v in c["phases"].items())
@@ -222,6 +234,12 @@ def main() -> None:
     print(f"(c) / (a):  {ratios[len(ratios) // 2]:.2f}x the fetch floor, the median pair "
           f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})   (target <= 1.5x)")
     print(f"(c) peak memory: {max(m['peak_mib'] for m in mains):.0f} MiB, the highest run   (target <= 350 MiB)")
+    d = results["d"]
+    print(f"(d) phases (s): {', '.join(f'{k} {v:.1f}' for k, v in d['phases'].items())}")
+    print(f"(d) / (c): {d['seconds'] / c['seconds']:.2f}x the full run, {EDITED_PERCENT:g} % of records edited   "
+          f"(target <= 0.10x)")
+    print(f"(d) vs (b): {b['seconds'] / d['seconds']:.1f}x faster than the old full reload   (target >= 20x)")
+    print(f"(d) peak memory: {max(m['peak_mib'] for m in increments):.0f} MiB   (target <= 350 MiB)")
     if baselines:
         changes = sorted(pair["c"] / pair["c0"] for pair in results["pairs"])
         print(f"(c0) baseline {args.baseline}: {results['c0']['seconds']:.1f} s, peak "

@@ -93,6 +93,9 @@ def configure_dlt(concurrency: int, verbose: bool = False) -> None:
             "NORMALIZE__WORKERS": str(concurrency),
             "LOAD__WORKERS": str(max(concurrency, 3)),
             "EXTRACT__WORKERS": str(max(concurrency, 3)),
+            # Where Airflow is installed (the `airflow` extra), dlt would import it to read
+            # its settings from Airflow Variables: measured +110 MiB and +1.5 s a run.
+            "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
         }
     )
 

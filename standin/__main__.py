@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATASET:MODE[:PAGE[:TIMES]]",
         help=f"inject a fault (repeatable); MODE is one of {', '.join(sorted(MODES))}",
     )
+    parser.add_argument(
+        "--edited-percent",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="edit every (100/P)th record of each dataset at start-up (modified now), for updated_since",
+    )
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     return parser
@@ -125,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=args.fault,
             ssl_context=context,
         )
+        if args.edited_percent > 0:
+            step = max(round(100 / args.edited_percent), 1)
+            for dataset, count in server.counts.items():
+                server.edit(dataset, range(0, count, step))
+            server.changes.prepare()  # updated_since's index, built before serving
         server.start()
     except ValueError as exc:
         print(f"standin: {exc}", file=sys.stderr)

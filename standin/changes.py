@@ -181,6 +181,11 @@ class Changes:
             cached = self._base[dataset] = ([p[0] for p in pairs], [p[1] for p in pairs])
         return cached
 
+    def prepare(self) -> None:
+        """Build every dataset's `modified_on` index now rather than on the first filtered request."""
+        for dataset in self.datasets:
+            self._base_modified(dataset)
+
     def modified_on(self, dataset: str, index: int) -> dt.datetime | None:
         """The instant `updated_since` compares for a record."""
         edited = self.datasets[dataset].edited.get(index)

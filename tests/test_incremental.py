@@ -6,11 +6,15 @@ removes them. Expected tables are computed here from the stand-in's records."""
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import time
 from urllib.parse import parse_qs
 
 import expected
-from conftest import HAWK_ID, new_database
-from runner import fetch, run_orchestrate
+import psycopg2
+from conftest import HAWK_ID, ROOT, new_database
+from runner import fetch, fingerprint, orchestrate_command, run_orchestrate
 from test_end_to_end import assert_dataset, assert_views
 
 COUNTS = {"omis_dataset": 150, "investment_projects_dataset": 120, "contacts": 140}
@@ -83,3 +87,42 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
         assert_views(url, upstream, dt.date(2019, 8, 1))
         assert {d: (e["mode"], e["reason"]) for d, e in extracts(url, dt.date(2019, 8, 1)).items()} \
             == dict.fromkeys(COUNTS, ("full", "asked for"))
+
+
+def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_they_were(
+    server_url, make_standin, hawk_key, tmp_path
+):
+    standin = make_standin(counts=COUNTS, page_size=25)
+    with new_database(server_url) as url:
+        env = environment(url, standin, hawk_key)
+        assert run_orchestrate(["--ds", "2019-07-01"], env, tmp_path).returncode == 0
+        before = fingerprint(url)
+        for dataset in COUNTS:
+            standin.edit(dataset, EDITED[dataset])
+
+        blocker = psycopg2.connect(url)
+        with blocker.cursor() as cursor:  # the audit may read it; the publish's delete waits
+            cursor.execute("lock table public.contacts in share mode")
+        command, full_env = orchestrate_command(["--ds", "2019-08-01"], env, tmp_path)
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            deadline = time.monotonic() + 300
+            while fetch(url, """select count(*) from pg_stat_activity where wait_event_type = 'Lock'
+                                and query ilike 'delete from%contacts%'""")[1] == [(0,)]:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the publish never reached the locked table"
+                time.sleep(0.2)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert fingerprint(url) == before
+
+        # The next run merges the same changes again and publishes them.
+        done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert extracts(url, dt.date(2019, 8, 1))["contacts"]["mode"] == "incremental"
+        for dataset in COUNTS:
+            assert_dataset(url, dataset, expected.published_rows(dataset, standin.current_records(dataset)))
