@@ -86,6 +86,8 @@ def decide(
 ) -> dict[str, Mode]:
     """The mode of each dataset for an extract starting at `started`."""
     with conn.cursor() as cursor:
+        # Extracts run side by side (one Airflow task per dataset): one creates the table.
+        cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", (TABLE,))
         cursor.execute(DDL)
         cursor.execute(f"select dataset, declaration, last_started, last_full from {TABLE}")
         state = {row[0]: row[1:] for row in cursor.fetchall()}

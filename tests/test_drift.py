@@ -4,7 +4,11 @@ unless the source file allows it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import expected
 import yaml
@@ -18,6 +22,17 @@ NEW_VALUE = {"score": Decimal("9.50"), "tags": ["a", "b"]}  # a decimal's digits
 
 def environment(url: str, standin, hawk_key: str) -> dict[str, str]:
     return {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+
+
+@contextmanager
+def published_once(server_url: str, make_standin, hawk_key: str, work: Path,
+                   counts: dict[str, int]) -> Iterator[tuple[Any, str, dict[str, str]]]:
+    """A stand-in, and a new warehouse that a first (full) run for July 2019 published from it."""
+    standin = make_standin(counts=counts, page_size=25)
+    with new_database(server_url) as url:
+        env = environment(url, standin, hawk_key)
+        assert run_orchestrate(["--ds", "2019-07-01"], env, work).returncode == 0
+        yield standin, url, env
 
 
 def test_a_new_field_lands_in_raw_and_is_reported(server_url, make_standin, hawk_key, tmp_path):
@@ -43,10 +58,7 @@ def test_a_new_field_lands_in_raw_and_is_reported(server_url, make_standin, hawk
 def test_a_declared_field_that_vanished_fails_naming_it_and_publishes_nothing(
     server_url, make_standin, hawk_key, tmp_path
 ):
-    standin = make_standin(counts=COUNTS, page_size=25)
-    with new_database(server_url) as url:
-        env = environment(url, standin, hawk_key)
-        assert run_orchestrate(["--ds", "2019-07-01"], env, tmp_path).returncode == 0
+    with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
         before = fingerprint(url)
         _, raw_before = fetch(url, "select count(*), md5(string_agg(t::text, '' order by t::text)) from raw.contacts t")
 

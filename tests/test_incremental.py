@@ -13,18 +13,15 @@ from urllib.parse import parse_qs
 
 import expected
 import psycopg2
-from conftest import HAWK_ID, ROOT, new_database
+from conftest import ROOT, new_database
 from runner import fetch, fingerprint, orchestrate_command, run_orchestrate
+from test_drift import environment, published_once
 from test_end_to_end import assert_dataset, assert_views
 
 COUNTS = {"omis_dataset": 150, "investment_projects_dataset": 120, "contacts": 140}
 EDITED = {"omis_dataset": [0, 7, 149], "investment_projects_dataset": [3, 50], "contacts": [10, 11, 12, 139]}
 INSERTED = {"omis_dataset": 2, "investment_projects_dataset": 0, "contacts": 5}
 DELETED = {"omis_dataset": [20], "investment_projects_dataset": [60, 61], "contacts": [0]}
-
-
-def environment(url: str, standin, hawk_key: str) -> dict[str, str]:
-    return {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
 
 
 def extracts(url: str, ds: dt.date) -> dict[str, dict]:
@@ -92,10 +89,7 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
 def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_they_were(
     server_url, make_standin, hawk_key, tmp_path
 ):
-    standin = make_standin(counts=COUNTS, page_size=25)
-    with new_database(server_url) as url:
-        env = environment(url, standin, hawk_key)
-        assert run_orchestrate(["--ds", "2019-07-01"], env, tmp_path).returncode == 0
+    with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
         before = fingerprint(url)
         for dataset in COUNTS:
             standin.edit(dataset, EDITED[dataset])
