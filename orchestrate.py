@@ -151,6 +151,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def extracts_summary(extracts: dict[str, dict]) -> list[str]:
+    """How a run fetched its datasets, in a few words: 'full', or what the incremental ones fetched."""
+    if not extracts:
+        return []
+    incremental = {name: e for name, e in extracts.items() if e["mode"] == "incremental"}
+    if not incremental:
+        return ["full"]
+    counts = (f"{sum(e['fetched'] for e in incremental.values()):,} fetched, "
+              f"{sum(e['inserted'] for e in incremental.values()):,} new, "
+              f"{sum(e['updated'] for e in incremental.values()):,} changed")
+    full = sorted(set(extracts) - set(incremental))
+    return [f"incremental ({counts})" + (f", full: {', '.join(full)}" if full else "")]
+
+
 def show_history(settings: Settings) -> int:
     from dataflow import history
 
@@ -165,8 +179,8 @@ def show_history(settings: Settings) -> int:
     print(f"{'run':<9}{'ds':<12}{'started (UTC)':<21}{'seconds':>8}  {'status':<8}{'rows':>10}  views / error")
     for row in rows:
         took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else 0.0
-        detail = "; ".join([*(["demo data"] if row["demo"] else []), row["error"] or ", ".join(row["views"]) or "-",
-                            *row["notes"]])
+        detail = "; ".join([*(["demo data"] if row["demo"] else []), *extracts_summary(row["extracts"]),
+                            row["error"] or ", ".join(row["views"]) or "-", *row["notes"]])
         total = sum(row["rows"].values())
         print(f"{str(row['run_id'])[:8]:<9}{row['ds'].isoformat():<12}"
               f"{row['started_at'].astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}  {took:>7.1f}  {row['status']:<8}"

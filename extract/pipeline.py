@@ -5,8 +5,9 @@ every dataset is loaded into `raw_staging` first and swapped into `raw` in one
 transaction, so a raw table only changes once its dataset was fetched completely, and
 readers never see it empty. A dataset fetched incrementally (`extract.incremental`) is
 loaded into `raw_staging` too, then merged into its raw table by key in the same
-transaction (dlt's `merge`, delete-insert). dlt's local working directory is wiped before every run: a load package left
-by a killed run must never be loaded into a later one.
+transaction (dlt's `merge`, delete-insert). dlt's local working directory is wiped
+before every run: a load package left by a killed run must never be loaded into a later
+one.
 """
 
 from __future__ import annotations

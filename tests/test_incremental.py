@@ -72,6 +72,10 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
                                        "inserted": INSERTED[dataset], "updated": len(EDITED[dataset]),
                                        "updated_since": report[dataset]["updated_since"]}, dataset
         assert "incremental since" in done.stdout
+        changed = sum(len(EDITED[d]) + INSERTED[d] for d in COUNTS)
+        history = run_orchestrate(["history"], env, tmp_path)
+        assert (f"incremental ({changed:,} fetched, {sum(INSERTED.values()):,} new, "
+                f"{sum(len(e) for e in EDITED.values()):,} changed)") in history.stdout
 
         # A full refresh fetches everything and so drops what Data Hub deleted.
         standin.clear_requests_log()
