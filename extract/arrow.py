@@ -69,13 +69,14 @@ def schema(columns: dict[str, str]) -> pa.Schema:
 
 
 def to_table(
-    dataset: str, records: list[bytes], columns: dict[str, str], exact: frozenset[str]
+    dataset: str, records: list[bytes], columns: dict[str, str], exact: frozenset[str], key: str | None = None
 ) -> tuple[pa.Table, Fields]:
     """One Arrow table for a batch of raw records, in the declared column order (then the
     undeclared fields' column), and the fields the records had.
 
     `exact` names the fields kept as the exact text of their JSON value (decimals);
-    json-typed fields (lists) are always kept that way.
+    json-typed fields (lists) are always kept that way. `key` names the field a value
+    that fits no declared type is reported with.
     """
     if not records:
         return schema(columns).empty_table(), Fields()
@@ -89,7 +90,7 @@ def to_table(
     try:
         table = _fast_table(records, fields, columns, exact)
     except (pa.ArrowInvalid, pa.ArrowTypeError, msgspec.DecodeError, UnicodeDecodeError):
-        table = _slow_table(dataset, [_decode_record(raw) for raw in records], columns)
+        table = _slow_table(dataset, [_decode_record(raw) for raw in records], columns, key)
     return table.append_column(EXTRA_FIELDS, extra), found
 
 
@@ -137,24 +138,28 @@ def _text(value: Any) -> str | None:
     return _encode_json(value).decode("utf-8")  # a number, boolean, list or object sent as text
 
 
-def _slow_table(dataset: str, records: list[dict[str, Any]], columns: dict[str, str]) -> pa.Table:
+def _slow_table(dataset: str, records: list[dict[str, Any]], columns: dict[str, str], key: str | None) -> pa.Table:
     arrays = []
     for name, data_type in columns.items():
         values = [record.get(name) for record in records]
         if data_type == "json":
             values = [None if value is None else _encode_json(value).decode("utf-8") for value in values]
-        arrays.append(_array(dataset, name, values, data_type))
+        try:
+            arrays.append(_array(values, data_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            index, bad = next((i, v) for i, v in enumerate(values) if v is not None and not _fits(v, data_type))
+            which = f" (the record with {key} {records[index].get(key)!r:.60})" if key else ""
+            raise FieldTypeError(f"{dataset}.{name} should be {data_type}, Data Hub sent {bad!r:.60}{which}") from None
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
-def _array(dataset: str, name: str, values: list[Any], data_type: str) -> pa.Array:
+def _array(values: list[Any], data_type: str) -> pa.Array:
     try:
         return pa.array(values, ARROW_TYPES[data_type])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         if data_type == "text":  # text takes anything, written as Data Hub sent it
             return pa.array([_text(value) for value in values], pa.string())
-        bad = next(v for v in values if v is not None and not _fits(v, data_type))
-        raise FieldTypeError(f"{dataset}.{name} should be {data_type}, Data Hub sent {bad!r:.60}") from None
+        raise
 
 
 def _fits(value: Any, data_type: str) -> bool:

@@ -68,6 +68,7 @@ class Batch:
     load_id: str
     path: str
     header: bool
+    key: str | None = None  # the field a value of the wrong type is reported with
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def write_batch(batch: Batch) -> Written:
     Runs in the worker process; a FieldTypeError raised here reaches the fetch thread
     through its future. The worker ends with the fetch.
     """
-    table, fields = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact)
+    table, fields = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact, batch.key)
     rows = table.num_rows
     prefix = secrets.token_urlsafe(9)  # 12 characters, unique per batch
     table = table.append_column(LOAD_ID, pa.array([batch.load_id] * rows, pa.string()))

@@ -461,6 +461,11 @@ class _Handler(BaseHTTPRequestHandler):
                 first = record(dataset, 0, seed=seed)
                 first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
                 results[0] = dumps(first)
+            if offset == 0 and len(results) > 2 and app.faults.has(dataset, "wrong_type"):
+                third = record(dataset, 2, seed=seed)
+                name, value = _WRONG_TYPE[dataset]
+                third[name] = value
+                results[2] = dumps(third)
             if offset == 0 and len(results) > 1 and app.faults.has(dataset, "duplicate_key"):
                 second = record(dataset, 1, seed=seed)
                 key = _KEY_FIELDS[dataset]
@@ -497,6 +502,14 @@ _NOT_NULL_FIELDS = {
     "omis_dataset": ("reference",),
     "investment_projects_dataset": ("name", "stage__name"),
     "contacts": ("name",),
+}
+
+
+#: The field and the value of another type the ``wrong_type`` fault gives record 2.
+_WRONG_TYPE = {
+    "omis_dataset": ("subtotal_cost", "twelve"),
+    "investment_projects_dataset": ("number_new_jobs", "many"),
+    "contacts": ("accepts_dit_email_marketing", "yes"),
 }
 
 

@@ -20,7 +20,7 @@ from expected import MAPPINGS
 from runner import dbt_environment, fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 
 from extract.sources.datahub.settings import MAX_ATTEMPTS
-from standin.data import records
+from standin.data import record, records
 from standin.faults import Fault
 from standin.server import StandIn
 
@@ -108,6 +108,9 @@ FAILING = {
         [Fault("investment_projects_dataset", "null_not_null")], 'null value in column "name"'),
     "null key": ([Fault("omis_dataset", "null_not_null")], "not_null_omis_dataset_omis_order_reference"),
     "duplicate key": ([Fault("omis_dataset", "duplicate_key")], "unique_omis_dataset_omis_order_reference"),
+    "a value of another type": ([Fault("omis_dataset", "wrong_type")],
+                                "omis_dataset.subtotal_cost should be bigint, Data Hub sent 'twelve' "
+                                f"(the record with id {record('omis_dataset', 2, seed=1)['id']!r})"),
 }
 
 

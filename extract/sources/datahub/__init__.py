@@ -186,7 +186,8 @@ def _fetch(
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
             in_flight.popleft().result()  # and a batch that fails stops the fetch here
         future = converter.submit(
-            Batch(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, header=not current)
+            Batch(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, header=not current,
+                  key=dataset.key)
         )
         in_flight.append(future)
         current.append(future)
