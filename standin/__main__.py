@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="P",
         help="edit every (100/P)th record of each dataset at start-up (modified now), for updated_since",
     )
+    parser.add_argument(
+        "--prerender",
+        action="store_true",
+        help="render every page before serving (a fast server for benchmarks; holds every page in memory)",
+    )
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     return parser
@@ -131,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             faults=args.fault,
             ssl_context=context,
+            prerender=args.prerender,
         )
         if args.edited_percent > 0:
             step = max(round(100 / args.edited_percent), 1)
@@ -138,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server.edit(dataset, range(0, count, step))
             server.changes.prepare()  # updated_since's index, built before serving
         server.start()
+        if args.prerender:
+            server.prerender()
     except ValueError as exc:
         print(f"standin: {exc}", file=sys.stderr)
         return 2

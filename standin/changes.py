@@ -135,6 +135,11 @@ class Changes:
             self.datasets[dataset].dropped.add(name)
             self._changed()
 
+    @property
+    def version(self) -> int:
+        """Increases with every change: what a cached page was rendered from."""
+        return self._version
+
     def _changed(self) -> None:
         self._version += 1
         self._listings.clear()

@@ -80,6 +80,12 @@ class FaultBook:
                     return fault
         return None
 
+    @property
+    def empty(self) -> bool:
+        """Whether no fault at all is active."""
+        with self._lock:
+            return not self._faults
+
     def has(self, dataset: str, mode: str) -> bool:
         """Whether a dataset-wide fault ``mode`` is active for ``dataset``."""
         with self._lock:

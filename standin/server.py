@@ -86,7 +86,8 @@ class StandIn:
     investment projects and contacts; with neither, 1000 records are split.
     With ``ssl_context`` it serves HTTPS (see ``server_context``); ``clock_offset``
     puts its clock that many seconds ahead of the machine's, to play a client
-    whose clock is behind.
+    whose clock is behind. With ``prerender`` it keeps every page body it renders
+    (``prerender()`` renders them all at once), for benchmarks.
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class StandIn:
         faults: Iterable[Fault] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         clock_offset: float = 0.0,
+        prerender: bool = False,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
@@ -116,6 +118,8 @@ class StandIn:
         self.gate = HawkGate(hawk_id, hawk_key, algorithm, clock_offset=clock_offset)
         self.faults = FaultBook(faults or ())
         self.changes = Changes(self.counts, seed)
+        #: Page bodies by (path, query, changes.version), with `prerender` (see `prerender()`).
+        self._pages: dict[tuple[str, str, int], bytes] | None = {} if prerender else None
         self.stopping = threading.Event()
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
@@ -241,6 +245,60 @@ class StandIn:
             self._log.clear()
 
     # -- used by the handler -----------------------------------------------
+
+    def render_page(
+        self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool = False
+    ) -> bytes:
+        """The page body, joined from pre-encoded records (see ``record_json``)."""
+        app = self
+        size, base, seed = app.page_size, app.base_url, app.seed
+        count = len(listing)
+        next_url = page_url(base, path, query, offset + size) if offset + size < count else None
+        previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
+        # DRF's key order: next, previous, results.
+        parts = [b'{"next":', dumps(next_url), b',"previous":', dumps(previous_url)]
+        if not drop_results:
+            end = min(offset + size, count)
+            results = [app.changes.encoded(dataset, i) for i in listing[offset:end]]
+            if offset == 0 and results and app.faults.has(dataset, "null_not_null"):
+                first = record(dataset, 0, seed=seed)
+                first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
+                results[0] = dumps(first)
+            if offset == 0 and len(results) > 2 and app.faults.has(dataset, "wrong_type"):
+                third = record(dataset, 2, seed=seed)
+                name, value = _WRONG_TYPE[dataset]
+                third[name] = value
+                results[2] = dumps(third)
+            if offset == 0 and len(results) > 1 and app.faults.has(dataset, "duplicate_key"):
+                second = record(dataset, 1, seed=seed)
+                key = _KEY_FIELDS[dataset]
+                second[key] = record(dataset, 0, seed=seed)[key]
+                results[1] = dumps(second)
+            parts += [b',"results":[', b",".join(results), b"]"]
+        parts.append(b"}")
+        return b"".join(parts)
+
+    def page(self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int]) -> bytes:
+        """`render_page`, from the pre-rendered pages when there are (and no fault may change them)."""
+        if self._pages is None or not self.faults.empty:
+            return self.render_page(dataset, path, query, offset, listing)
+        key = (path, query, self.changes.version)
+        body = self._pages.get(key)
+        if body is None:
+            body = self._pages[key] = self.render_page(dataset, path, query, offset, listing)
+        return body
+
+    def prerender(self) -> int:
+        """Render every page of every dataset now, as a client following `next` asks for them;
+        the number of pages. A fast server for the benchmark: it then serves bytes it holds."""
+        if self._pages is None:
+            raise RuntimeError("StandIn(prerender=True) keeps pages; this one does not")
+        for dataset, path in DATASET_PATHS.items():
+            listing = self.changes.listing(dataset, None)
+            for offset in range(0, max(len(listing), 1), self.page_size):
+                split = urlsplit(page_url(self.base_url, path, "", offset))
+                self.page(dataset, split.path, split.query, offset, listing)
+        return len(self._pages)
 
     def _note(self, entry: dict[str, Any]) -> None:
         entry["time"] = time.time()
@@ -411,7 +469,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # shutting down mid-stall: answer nothing
             return
 
-        body = self._page(dataset, path, query, offset, listing[:count], drop_results=mode == "no_results")
+        if mode == "no_results":
+            body = app.render_page(dataset, path, query, offset, listing[:count], drop_results=True)
+        else:
+            body = app.page(dataset, path, query, offset, listing[:count])
         send_signed(200, _cut_in_half(body) if mode == "truncated_json" else body)
 
     def _discard_body(self) -> None:
@@ -442,38 +503,6 @@ class _Handler(BaseHTTPRequestHandler):
         if len(cursors) != 1:
             raise InvalidCursor("repeated cursor parameter")
         return decode_cursor(cursors[0])
-
-    def _page(
-        self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool
-    ) -> bytes:
-        """The page body, joined from pre-encoded records (see ``record_json``)."""
-        app = self.server.app
-        size, base, seed = app.page_size, app.base_url, app.seed
-        count = len(listing)
-        next_url = page_url(base, path, query, offset + size) if offset + size < count else None
-        previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
-        # DRF's key order: next, previous, results.
-        parts = [b'{"next":', dumps(next_url), b',"previous":', dumps(previous_url)]
-        if not drop_results:
-            end = min(offset + size, count)
-            results = [app.changes.encoded(dataset, i) for i in listing[offset:end]]
-            if offset == 0 and results and app.faults.has(dataset, "null_not_null"):
-                first = record(dataset, 0, seed=seed)
-                first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
-                results[0] = dumps(first)
-            if offset == 0 and len(results) > 2 and app.faults.has(dataset, "wrong_type"):
-                third = record(dataset, 2, seed=seed)
-                name, value = _WRONG_TYPE[dataset]
-                third[name] = value
-                results[2] = dumps(third)
-            if offset == 0 and len(results) > 1 and app.faults.has(dataset, "duplicate_key"):
-                second = record(dataset, 1, seed=seed)
-                key = _KEY_FIELDS[dataset]
-                second[key] = record(dataset, 0, seed=seed)[key]
-                results[1] = dumps(second)
-            parts += [b',"results":[', b",".join(results), b"]"]
-        parts.append(b"}")
-        return b"".join(parts)
 
     def _send(
         self,

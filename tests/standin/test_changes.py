@@ -117,3 +117,17 @@ def test_current_records_are_what_a_client_fetches(server):
         url = server.url("contacts") if day is None else since_url(server, "contacts", day)
         assert follow(url)[0] == [as_json(r) for r in server.current_records("contacts", day)]
     assert len({r[KEYS["contacts"]] for r in server.current_records("contacts")}) == 99 - 2 + 3
+
+
+def test_prerendered_pages_are_the_pages_and_follow_changes():
+    with StandIn(counts=COUNTS, page_size=25, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as plain, \
+            StandIn(counts=COUNTS, page_size=25, hawk_id=HAWK_ID, hawk_key=HAWK_KEY, prerender=True) as fast:
+        pages = fast.prerender()
+        assert pages == sum(-(-n // 25) for n in COUNTS.values())
+        for dataset in COUNTS:
+            assert follow(fast.url(dataset))[0] == follow(plain.url(dataset))[0], dataset
+        assert fast.prerender() == pages  # every page a client asked for was one already rendered
+        for server in (plain, fast):
+            server.edit("contacts", [5], at=EDIT_AT)
+        assert follow(fast.url("contacts"))[0] == follow(plain.url("contacts"))[0]
+        assert follow(fast.url("contacts"))[0][5]["id"] == record("contacts", 5)["id"]
