@@ -172,6 +172,11 @@ def test_passing_faults_are_retried_with_fresh_signatures(server_url: str, tmp_p
         with state.standin(faults) as standin:
             result = run_orchestrate(["--ds", "2019-08-01"], state.env(standin, DATAHUB_REQUEST_TIMEOUT="2"),
                                      tmp_path)
+            # The log holds answered requests: the stalled one is answered (to a client that
+            # gave up on it) when its stall ends, which a fast run may not have waited for.
+            stalled = faults[2]
+            wait_for(lambda: sum(e["dataset"] == stalled.dataset and e["page"] == stalled.page
+                                 for e in standin.requests_log) >= 2, timeout=stalled.stall_seconds + 5)
             log = standin.requests_log
         assert result.returncode == 0, result.stderr
         assert result.stderr.count("retrying") >= 2  # the stall ends as a read timeout, also retried
