@@ -146,9 +146,6 @@ class Changes:
 
     # -- serving -------------------------------------------------------------
 
-    def count(self, dataset: str) -> int:
-        return self.datasets[dataset].count
-
     def listing(self, dataset: str, since: dt.datetime | None) -> Sequence[int]:
         """The indices served, in order: live records, modified after `since` if given."""
         changes = self.datasets[dataset]
@@ -190,14 +187,6 @@ class Changes:
         """Build every dataset's `modified_on` index now rather than on the first filtered request."""
         for dataset in self.datasets:
             self._base_modified(dataset)
-
-    def modified_on(self, dataset: str, index: int) -> dt.datetime | None:
-        """The instant `updated_since` compares for a record."""
-        edited = self.datasets[dataset].edited.get(index)
-        if edited is not None:
-            return edited[1]
-        original = record(dataset, index, seed=self.seed)
-        return instant(original.get("modified_on", original.get("created_on")))
 
     def current(self, dataset: str, index: int) -> dict[str, Any]:
         """Record `index` as it is served now."""

@@ -250,8 +250,7 @@ class StandIn:
         self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool = False
     ) -> bytes:
         """The page body, joined from pre-encoded records (see ``record_json``)."""
-        app = self
-        size, base, seed = app.page_size, app.base_url, app.seed
+        size, base, seed = self.page_size, self.base_url, self.seed
         count = len(listing)
         next_url = page_url(base, path, query, offset + size) if offset + size < count else None
         previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
@@ -259,17 +258,17 @@ class StandIn:
         parts = [b'{"next":', dumps(next_url), b',"previous":', dumps(previous_url)]
         if not drop_results:
             end = min(offset + size, count)
-            results = [app.changes.encoded(dataset, i) for i in listing[offset:end]]
-            if offset == 0 and results and app.faults.has(dataset, "null_not_null"):
+            results = [self.changes.encoded(dataset, i) for i in listing[offset:end]]
+            if offset == 0 and results and self.faults.has(dataset, "null_not_null"):
                 first = record(dataset, 0, seed=seed)
                 first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
                 results[0] = dumps(first)
-            if offset == 0 and len(results) > 2 and app.faults.has(dataset, "wrong_type"):
+            if offset == 0 and len(results) > 2 and self.faults.has(dataset, "wrong_type"):
                 third = record(dataset, 2, seed=seed)
                 name, value = _WRONG_TYPE[dataset]
                 third[name] = value
                 results[2] = dumps(third)
-            if offset == 0 and len(results) > 1 and app.faults.has(dataset, "duplicate_key"):
+            if offset == 0 and len(results) > 1 and self.faults.has(dataset, "duplicate_key"):
                 second = record(dataset, 1, seed=seed)
                 key = _KEY_FIELDS[dataset]
                 second[key] = record(dataset, 0, seed=seed)[key]
