@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
-from dataflow import quality
+from dataflow import quality, unfit_values
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
+from dataflow.errors import RunError
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
@@ -55,6 +56,8 @@ def audit(
     raw_schema: str,
     raw_fields: dict[str, list[str]],
     audit_id: str,
+    raw_text_fields: dict[str, list[str]] | None = None,
+    keys: dict[str, str | None] | None = None,
     allow_shrink: bool = False,
     null_columns: str = "warn",
 ) -> AuditResult:
@@ -63,10 +66,17 @@ def audit(
     `project` is the parsed dbt project for the run's ds; `raw_schema` and `raw_fields`
     name the raw tables' schema and each dataset's source fields (the raw table's
     columns), for the gate's all-null check; `audit_id` is written as the certificate
-    once everything passed.
+    once everything passed. A value that does not fit its contract type is named with its
+    raw field and an example record (its key from `keys`) among `raw_text_fields`.
     Raises a DataFlowError naming the first failure; publishes nothing either way."""
     drop_audit_schema(connection)
-    built = project.build_audit(datasets, views)
+    try:
+        built = project.build_audit(datasets, views)
+    except RunError as failure:
+        explained = unfit_values.explain(connection, str(failure), raw_schema, raw_text_fields or {}, keys or {})
+        if explained is None:
+            raise
+        raise RunError(explained) from None
     gate = quality.check(
         connection,
         {name: {"meta": project.models[name].meta, "fields": raw_fields.get(name, [])} for name in datasets},

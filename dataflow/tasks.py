@@ -111,6 +111,8 @@ def audit_datasets(
         audited = audit(
             project, connection, datasets, list(period.views),
             raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
+            raw_text_fields={d.name: d.text_fields for d in sources},
+            keys={d.name: d.key for d in sources},
             allow_shrink=allow_shrink, null_columns=null_columns,
         )
     for warning in audited.warnings:

@@ -16,7 +16,7 @@ from standin.data import DATASET_PATHS
 #: Modes that replace or delay the answer to one request for one page.
 REQUEST_MODES = frozenset({"500", "429", "stall", "forged_signature", "truncated_json", "no_results"})
 #: Modes that change the dataset itself; ``page`` and ``times`` are ignored.
-DATASET_MODES = frozenset({"shrink", "null_not_null", "duplicate_key", "wrong_type"})
+DATASET_MODES = frozenset({"shrink", "null_not_null", "duplicate_key", "wrong_type", "unfit_value"})
 MODES = REQUEST_MODES | DATASET_MODES
 
 

@@ -268,6 +268,11 @@ class StandIn:
                 name, value = _WRONG_TYPE[dataset]
                 third[name] = value
                 results[2] = dumps(third)
+            if offset == 0 and len(results) > 3 and self.faults.has(dataset, "unfit_value"):
+                fourth = record(dataset, 3, seed=seed)
+                name, value = _UNFIT_VALUE[dataset]
+                fourth[name] = value
+                results[3] = dumps(fourth)
             if offset == 0 and len(results) > 1 and self.faults.has(dataset, "duplicate_key"):
                 second = record(dataset, 1, seed=seed)
                 key = _KEY_FIELDS[dataset]
@@ -538,6 +543,15 @@ _WRONG_TYPE = {
     "omis_dataset": ("subtotal_cost", "twelve"),
     "investment_projects_dataset": ("number_new_jobs", "many"),
     "contacts": ("accepts_dit_email_marketing", "yes"),
+}
+
+
+#: The field and the value the ``unfit_value`` fault gives record 3: text, as the raw
+#: table declares it, that does not fit the published column's type.
+_UNFIT_VALUE = {
+    "omis_dataset": ("delivery_date", "31/08/2019"),
+    "investment_projects_dataset": ("created_on", "last Tuesday"),
+    "contacts": ("email", "a" * 250 + "@example.com"),
 }
 
 

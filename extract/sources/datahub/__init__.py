@@ -61,6 +61,11 @@ class Dataset:
     key: str | None = None  # the field that identifies a record, to merge changes by
     full_refresh: str = "monthly"  # how often an incremental dataset is fetched whole
 
+    @property
+    def text_fields(self) -> list[str]:
+        """The fields landed as text: where a value that fails its cast in dbt comes from."""
+        return [name for name, kind in self.columns.items() if kind == "text"]
+
 
 @dataclass
 class FetchStats:
