@@ -3,6 +3,8 @@
 For a demo run (`Settings.demo`: nothing configured, or --demo) the stand-in
 (`python -m standin`) is started as a separate process, so it serves pages from its own
 core while this process loads them, and is given a random Hawk key for this run only.
+It starts with a day of Data Hub's activity (`--activity`: edited, new and deleted records
+and an undeclared field), so a repeated demo shows incremental runs and a drift report.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def standin(records: int = DEMO_RECORDS) -> Iterator[Endpoint]:
     hawk_id = "data-flow-demo"
     hawk_key = secrets.token_urlsafe(32)
     env = {**os.environ, "HAWK_ID": hawk_id, "HAWK_KEY": hawk_key}
-    command = [sys.executable, "-m", "standin", "--port", "0", "--records", str(records)]
+    command = [sys.executable, "-m", "standin", "--port", "0", "--records", str(records), "--activity"]
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

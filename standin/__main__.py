@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         help="edit every (100/P)th record of each dataset at start-up (modified now), for updated_since",
     )
     parser.add_argument(
+        "--activity",
+        action="store_true",
+        help="at start-up, a day of Data Hub's activity (edits, new and deleted records, an undeclared "
+        "field), different every minute: what the demo's incremental runs fetch",
+    )
+    parser.add_argument(
         "--prerender",
         action="store_true",
         help="render every page before serving (a fast server for benchmarks; holds every page in memory)",
@@ -142,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             step = max(round(100 / args.edited_percent), 1)
             for dataset, count in server.counts.items():
                 server.edit(dataset, range(0, count, step))
+        if args.activity:
+            server.activity()
+        if args.edited_percent > 0 or args.activity:
             server.changes.prepare()  # updated_since's index, built before serving
         server.start()
         if args.prerender:

@@ -106,11 +106,14 @@ class Changes:
                 changes.edited[index] = (number, at)
             self._changed()
 
-    def insert(self, dataset: str, how_many: int, at: dt.datetime) -> list[int]:
+    def insert(self, dataset: str, how_many: int, at: dt.datetime, first: int = 0) -> list[int]:
+        """New records at the end, from index `first` if that is further on (their keys come
+        from their index, so a later start can insert records no earlier start had)."""
         with self._lock:
             changes = self.datasets[dataset]
-            new = list(range(changes.count, changes.count + how_many))
-            changes.count += how_many
+            start = max(changes.count, first)
+            new = list(range(start, start + how_many))
+            changes.count = start + how_many
             for index in new:
                 changes.edited[index] = (0, at)  # as generated, modified (created) at `at`
             self._changed()

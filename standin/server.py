@@ -205,9 +205,10 @@ class StandIn:
         """Give records new values and `modified_on` = `at` (default now); keys stay."""
         self.changes.edit(dataset, indices, at or dt.datetime.now(dt.UTC))
 
-    def insert(self, dataset: str, how_many: int, at: dt.datetime | None = None) -> list[int]:
-        """Add records with new keys at the end, modified at `at` (default now); their indices."""
-        return self.changes.insert(dataset, how_many, at or dt.datetime.now(dt.UTC))
+    def insert(self, dataset: str, how_many: int, at: dt.datetime | None = None, first: int = 0) -> list[int]:
+        """Add records with new keys at the end (from index `first` if further on), modified at
+        `at` (default now); their indices."""
+        return self.changes.insert(dataset, how_many, at or dt.datetime.now(dt.UTC), first)
 
     def delete(self, dataset: str, indices: Iterable[int]) -> None:
         """Remove records (Data Hub never reports a deletion)."""
@@ -220,6 +221,22 @@ class StandIn:
     def drop_field(self, dataset: str, name: str) -> None:
         """Every record of `dataset` loses the field `name`."""
         self.changes.drop_field(dataset, name)
+
+    def activity(self, at: dt.datetime | None = None) -> None:
+        """A day of Data Hub's activity, as of `at` (default now), for the demo to show.
+
+        Of each dataset, every 100th record is edited, 3 new records are added and 2 deleted;
+        the new and deleted ones differ from one minute's start to the next (so every demo
+        run has some), and every OMIS order gains a field no model declares (`priority`)."""
+        at = at or dt.datetime.now(dt.UTC)
+        turn = int(at.timestamp()) // 60 % 1_000_000
+        for dataset, count in self.counts.items():
+            if count == 0:
+                continue
+            self.edit(dataset, range(0, count, 100), at)
+            self.insert(dataset, 3, at, first=count + turn * 3)
+            self.delete(dataset, {(turn * 7 + k) % count for k in (1, 2)})
+        self.add_field("omis_dataset", "priority", "normal")
 
     def current_records(self, dataset: str, updated_since: str | None = None) -> list[dict[str, Any]]:
         """The records a client fetching every page would get now, in order."""
