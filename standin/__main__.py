@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "--activity",
         action="store_true",
         help="at start-up, a day of Data Hub's activity (edits, new and deleted records, an undeclared "
-        "field), different every minute: what the demo's incremental runs fetch",
+        "field), different at every start: what the demo's incremental runs fetch",
     )
     parser.add_argument(
         "--prerender",

@@ -226,10 +226,10 @@ class StandIn:
         """A day of Data Hub's activity, as of `at` (default now), for the demo to show.
 
         Of each dataset, every 100th record is edited, 3 new records are added and 2 deleted;
-        the new and deleted ones differ from one minute's start to the next (so every demo
+        the new and deleted ones differ from one second's start to the next (so every demo
         run has some), and every OMIS order gains a field no model declares (`priority`)."""
         at = at or dt.datetime.now(dt.UTC)
-        turn = int(at.timestamp()) // 60 % 1_000_000
+        turn = int(at.timestamp()) % 1_000_000
         for dataset, count in self.counts.items():
             if count == 0:
                 continue
