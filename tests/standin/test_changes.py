@@ -131,3 +131,29 @@ def test_prerendered_pages_are_the_pages_and_follow_changes():
             server.edit("contacts", [5], at=EDIT_AT)
         assert follow(fast.url("contacts"))[0] == follow(plain.url("contacts"))[0]
         assert follow(fast.url("contacts"))[0][5]["id"] == record("contacts", 5)["id"]
+
+
+def test_activity_edits_adds_deletes_and_adds_a_field_differently_at_every_start():
+    """`--activity` (the demo's day on Data Hub): every 100th record edited, 3 new, 2 deleted
+    per dataset, an undeclared field on OMIS; the new records differ between two starts."""
+    counts = {"omis_dataset": 250, "investment_projects_dataset": 0, "contacts": 120}
+    keys_seen = []
+    for moment in (EDIT_AT, EDIT_AT + timedelta(seconds=1)):
+        with StandIn(counts=counts, page_size=40, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as server:
+            server.activity(at=moment)
+            new_keys = set()
+            for dataset, count in counts.items():
+                full, _ = follow(server.url(dataset))
+                base_keys = {record(dataset, i)[KEYS[dataset]] for i in range(count)}
+                served = [r[KEYS[dataset]] for r in full]
+                assert len(full) == (count + 3 - 2 if count else 0), dataset
+                assert len(set(served) - base_keys) == (3 if count else 0)
+                assert len(base_keys - set(served)) == (2 if count else 0)
+                new_keys |= set(served) - base_keys
+                changed, _ = follow(since_url(server, dataset, (moment - timedelta(days=1)).date().isoformat()))
+                edited = {record(dataset, i)[KEYS[dataset]] for i in range(0, count, 100)}
+                # Edited records not deleted, and the new ones (unedited records are years older).
+                assert {r[KEYS[dataset]] for r in changed} == (edited & set(served)) | (set(served) - base_keys)
+                assert all(("priority" in r) == (dataset == "omis_dataset") for r in full)
+            keys_seen.append(new_keys)
+    assert keys_seen[0] and not keys_seen[0] & keys_seen[1]
