@@ -30,7 +30,7 @@ limit_allocators()  # before anything imports pyarrow
 from dataflow import redact, warehouse  # noqa: E402
 from dataflow.errors import UsageError  # noqa: E402
 from dataflow.failures import describe  # noqa: E402
-from dataflow.report import FORMATS, Reporter  # noqa: E402
+from dataflow.report import FORMATS, ReaderGone, Reporter  # noqa: E402
 from dataflow.settings import VARIABLES, Settings, from_environment  # noqa: E402
 
 EPILOG = "Environment: " + ", ".join(VARIABLES) + " (see README.md)."
@@ -266,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     if verbose:
         os.environ["DATAFLOW_VERBOSE"] = "1"  # libraries' own logs too
     configure_logging()
+    if not isinstance(sys.stdout, ReaderGone):
+        sys.stdout = ReaderGone(sys.stdout)  # type: ignore[assignment] - a TextIO in all but name
     try:
         args = build_parser().parse_args(argv)
         settings = from_environment(demo=args.demo)

@@ -8,6 +8,7 @@ for cron. Warnings always go to stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -34,3 +35,42 @@ class Reporter:
             print(json.dumps({"event": "warning", "message": message}), file=sys.stderr, flush=True)
         else:
             print(f"  warning  {message}", file=sys.stderr, flush=True)
+
+
+class ReaderGone:
+    """Standard output that goes on working after its reader went away (`orchestrate.py | head`).
+
+    A run that nobody reads any more must still finish: a BrokenPipeError from a progress
+    line would end it as "failed" half-way, even after it published. Once the pipe is
+    broken, writes are dropped, and the descriptor is pointed at /dev/null so that the
+    interpreter's last flush does not fail either."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self._gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -18,7 +18,7 @@ import expected
 import psycopg2
 import pytest
 from conftest import HAWK_ID
-from runner import fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
+from runner import ROOT, fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 
 COUNTS = {"omis_dataset": 300, "investment_projects_dataset": 200, "contacts": 150}
 MONTHLY_VIEWS = ["cancelled_omis_orders", "completed_omis_orders", "investment_projects", "omis_client_survey"]
@@ -310,3 +310,19 @@ def test_refresh_statistics_analyzes_each_table_and_warns_for_a_failure(database
     assert len(warnings) == 1 and warnings[0].startswith("missing: statistics not refreshed"), warnings
     assert fetch(database, "select attname, n_distinct from pg_stats where tablename = 'facts' order by 1")[1] == [
         ("bucket", 7.0), ("n", -1.0)]
+
+
+def test_a_run_whose_reader_goes_away_still_finishes(env, tmp_path):
+    """`orchestrate.py | head -1`: the reader closes the pipe after the first line; the run
+    goes on, publishes and records success rather than dying of a broken pipe."""
+    clean = {k: v for k, v in env.items() if not k.startswith("_")}
+    command, full_env = orchestrate_command(["--ds", "2019-08-01"], clean, tmp_path)
+    process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    assert process.stdout.readline().startswith("data-flow ds=2019-08-01")
+    process.stdout.close()  # as `head -1` exits
+    stderr = process.communicate(timeout=600)[1]
+    assert process.returncode == 0, stderr
+    assert "BrokenPipe" not in stderr and "Exception ignored" not in stderr, stderr
+    assert fetch(env["DATABASE_URL"], "select status from dataflow.run_history")[1] == [("success",)]
+    assert fetch(env["DATABASE_URL"], "select count(*) > 0 from public.contacts")[1] == [(True,)]
