@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
-from dataflow import quality, unfit_values
+from dataflow import delta, quality, unfit_values
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
 from dataflow.errors import RunError
 
@@ -38,6 +38,7 @@ class AuditResult:
     tests_passed: int
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    modes: dict[str, str] = field(default_factory=dict)  # per dataset: "delta" (changed rows) or "full"
 
 
 def drop_audit_schema(connection: PgConnection) -> None:
@@ -70,6 +71,8 @@ def audit(
     raw field and an example record (its key from `keys`) among `raw_text_fields`.
     Raises a DataFlowError naming the first failure; publishes nothing either way."""
     drop_audit_schema(connection)
+    delta.write_scope(connection, AUDIT_SCHEMA, PUBLISHED_SCHEMA, raw_schema,
+                      {name: project.models[name].meta.get("key") for name in datasets})
     try:
         built = project.build_audit(datasets, views)
     except RunError as failure:
@@ -85,7 +88,9 @@ def audit(
         null_columns=null_columns,
     )
     certify(connection, audit_id)
-    return AuditResult(built.tests_passed, gate.rows, gate.warnings)
+    modes = {name: scope.mode for name, scope in delta.read_scope(connection, AUDIT_SCHEMA).items()}
+    connection.commit()
+    return AuditResult(built.tests_passed, gate.rows, gate.warnings, modes)
 
 
 def certify(connection: PgConnection, audit_id: str) -> None:

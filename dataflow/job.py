@@ -48,6 +48,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)  # fields Data Hub sent that no model declares
     extracts: dict[str, dict[str, object]] = field(default_factory=dict)  # per dataset: full or incremental, counts
+    merged: dict[str, int] = field(default_factory=dict)  # datasets published by key: rows changed
+    to_analyze: list[str] = field(default_factory=list)  # published tables whose statistics to refresh now
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -122,7 +124,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                          audit_id=run_id)
                     loaded = report
                     statistics = background.submit(
-                        publish.refresh_statistics, target, planned.datasets, PUBLISHED_SCHEMA)
+                        publish.refresh_statistics, target, report.to_analyze, PUBLISHED_SCHEMA)
                 elif loaded is not None:
                     report.rows, report.published, report.drift = loaded.rows, loaded.published, loaded.drift
                     report.extracts = loaded.extracts
@@ -224,6 +226,8 @@ def load(
         contracts = {d: list(project.models[d].columns) for d in datasets}
         published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
     report.published = {item.dataset: item.rows for item in published}
-    names = ", ".join(f"{name} ({rows:,})" for name, rows in report.published.items())
+    report.merged = {item.dataset: item.changed for item in published if item.changed is not None}
+    report.to_analyze = [item.dataset for item in published if item.needs_statistics]
+    names = publish.summary(published)
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
-                   datasets=report.published, tests_passed=report.tests_passed)
+                   datasets=report.published, merged=report.merged, tests_passed=report.tests_passed)

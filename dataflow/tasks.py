@@ -129,13 +129,15 @@ def publish_datasets(
     with locked(settings, shared=False) as (target, connection):
         published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
         rows = {item.dataset: item.rows for item in published}
-        names = ", ".join(f"{name} ({count:,})" for name, count in rows.items())
+        names = publish.summary(published)
         if any(item.repeated for item in published):
             reporter.event("published", f"  publish  already published by an earlier try: {names}",
                            datasets=rows, repeated=True)
             return rows
-        reporter.event("published", f"  publish  {names}", datasets=rows, repeated=False)
-        for warning in publish.refresh_statistics(target, list(rows), PUBLISHED_SCHEMA):
+        merged = {item.dataset: item.changed for item in published if item.changed is not None}
+        reporter.event("published", f"  publish  {names}", datasets=rows, merged=merged, repeated=False)
+        analyze = [item.dataset for item in published if item.needs_statistics]
+        for warning in publish.refresh_statistics(target, analyze, PUBLISHED_SCHEMA):
             reporter.warning(warning)
     return rows
 

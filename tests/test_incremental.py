@@ -9,12 +9,14 @@ import datetime as dt
 import signal
 import subprocess
 import time
+from collections import Counter
 from urllib.parse import parse_qs
 
 import expected
 import psycopg2
+import pytest
 from conftest import ROOT, new_database
-from runner import fetch, fingerprint, orchestrate_command, run_orchestrate
+from runner import fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 from test_drift import environment, published_once
 from test_end_to_end import assert_dataset, assert_views
 
@@ -72,6 +74,13 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
                                        "inserted": INSERTED[dataset], "updated": len(EDITED[dataset]),
                                        "updated_since": report[dataset]["updated_since"]}, dataset
         assert "incremental since" in done.stdout
+        # Datasets whose model names a key publish only the changed rows; contacts (no key) all.
+        published = next(line for line in done.stdout.splitlines() if line.startswith("  publish  "))
+        for dataset, key_rows in (("omis_dataset", True), ("investment_projects_dataset", True), ("contacts", False)):
+            rows = len(merged[dataset])
+            changed = len(EDITED[dataset]) + INSERTED[dataset]
+            assert (f"{dataset} ({rows:,}; {changed:,} by key)" if key_rows else f"{dataset} ({rows:,})") \
+                in published, published
         changed = sum(len(EDITED[d]) + INSERTED[d] for d in COUNTS)
         history = run_orchestrate(["history"], env, tmp_path)
         assert (f"incremental ({changed:,} fetched, {sum(INSERTED.values()):,} new, "
@@ -82,6 +91,7 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
         done = run_orchestrate(["--ds", "2019-08-01", "--full-refresh"], env, tmp_path)
         assert done.returncode == 0, done.stderr
         assert all("updated_since" not in e["query"] for e in standin.requests_log)
+        assert "by key" not in done.stdout  # a full extract is published whole
         upstream = {d: expected.published_rows(d, standin.current_records(d)) for d in COUNTS}
         for dataset in COUNTS:
             assert_dataset(url, dataset, upstream[dataset])
@@ -90,8 +100,9 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
             == dict.fromkeys(COUNTS, ("full", "asked for"))
 
 
+@pytest.mark.parametrize("table", ["contacts", "omis_dataset"])  # published whole / by key
 def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_they_were(
-    server_url, make_standin, hawk_key, tmp_path
+    server_url, make_standin, hawk_key, tmp_path, table
 ):
     with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
         before = fingerprint(url)
@@ -100,14 +111,14 @@ def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_the
 
         blocker = psycopg2.connect(url)
         with blocker.cursor() as cursor:  # the audit may read it; the publish's delete waits
-            cursor.execute("lock table public.contacts in share mode")
+            cursor.execute(f"lock table public.{table} in share mode")
         command, full_env = orchestrate_command(["--ds", "2019-08-01"], env, tmp_path)
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         try:
             deadline = time.monotonic() + 300
-            while fetch(url, """select count(*) from pg_stat_activity where wait_event_type = 'Lock'
-                                and query ilike 'delete from%contacts%'""")[1] == [(0,)]:
+            while fetch(url, f"""select count(*) from pg_stat_activity where wait_event_type = 'Lock'
+                                and query ilike 'delete from%{table}%'""")[1] == [(0,)]:
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the publish never reached the locked table"
                 time.sleep(0.2)
@@ -124,3 +135,52 @@ def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_the
         assert extracts(url, dt.date(2019, 8, 1))["contacts"]["mode"] == "incremental"
         for dataset in COUNTS:
             assert_dataset(url, dataset, expected.published_rows(dataset, standin.current_records(dataset)))
+
+
+def test_changes_a_failed_run_merged_into_raw_are_published_by_the_next_run(
+    server_url, make_standin, hawk_key, tmp_path
+):
+    """A run that fails after its extract has merged changes into raw; the next run publishes
+    them even when it fetches nothing new: the audit takes every raw row loaded after the
+    last publish, not only the last extract's."""
+    with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
+        for dataset in ("omis_dataset", "investment_projects_dataset"):
+            standin.edit(dataset, EDITED[dataset])
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:  # publishing will refuse
+            cursor.execute("alter table public.omis_dataset add column blocker integer")
+        failed = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
+        assert failed.returncode == 1 and "no longer matches the published table" in failed.stderr, failed.stderr
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+            cursor.execute("alter table public.omis_dataset drop column blocker")
+            # Days pass: the next extract asks for changes since after these edits, and gets none.
+            cursor.execute("update dataflow.extract_state set last_started = last_started + interval '3 days'")
+
+        done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert {d: e["fetched"] for d, e in extracts(url, dt.date(2019, 8, 1)).items()} == dict.fromkeys(COUNTS, 0)
+        for dataset in ("omis_dataset", "investment_projects_dataset"):
+            assert f"{dataset} ({COUNTS[dataset]:,}; {len(EDITED[dataset])} by key)" in done.stdout, done.stdout
+        for dataset in COUNTS:
+            assert_dataset(url, dataset, expected.published_rows(dataset, standin.current_records(dataset)))
+
+
+def test_a_changed_model_converts_every_row_again(server_url, make_standin, hawk_key, tmp_path):
+    """An incremental run whose dataset model changed since the last publish converts the whole
+    raw table: a new conversion must reach the rows that did not change upstream too."""
+    root = project_copy(tmp_path)
+    with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
+        standin.edit("omis_dataset", EDITED["omis_dataset"])
+        model = root / "dbt_project" / "models" / "datasets" / "omis_dataset.sql"
+        text = model.read_text()
+        assert "cast(services as text) as services" in text
+        model.write_text(text.replace("cast(services as text) as services", "upper(services) as services"))
+        done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path, root=root)
+        assert done.returncode == 0, done.stderr
+        assert extracts(url, dt.date(2019, 8, 1))["omis_dataset"]["mode"] == "incremental"
+        assert f"omis_dataset ({COUNTS['omis_dataset']:,})" in done.stdout  # published whole, not by key
+        records = standin.current_records("omis_dataset")
+        unedited = [r for i, r in enumerate(records) if i not in EDITED["omis_dataset"]]
+        assert any(r["services"] and r["services"] != r["services"].upper() for r in unedited)  # it shows
+        want = Counter(r["services"] and r["services"].upper()
+                       for r in expected.published_rows("omis_dataset", records))
+        assert Counter(r[0] for r in fetch(url, "select services from public.omis_dataset")[1]) == want

@@ -189,6 +189,7 @@ def test_docs_include_raw_sources_and_column_descriptions(env, tmp_path):
 
 
 def test_adding_a_dataset_is_one_source_entry_and_one_model_file(env, tmp_path):
+    """The README's recipe, followed to the letter, including the incremental parts."""
     root = project_copy(tmp_path)
     models = root / "dbt_project" / "models" / "datasets"
     sources = models / "_datahub__sources.yml"
@@ -196,7 +197,11 @@ def test_adding_a_dataset_is_one_source_entry_and_one_model_file(env, tmp_path):
         description: Contacts' names and emails, from the contacts dataset API.
         meta:
           endpoint: /v4/dataset/contacts-dataset
+          updated_since: true
+          key: id
         columns:
+          - name: id
+            data_type: character varying
           - name: name
             data_type: character varying
           - name: email
@@ -206,13 +211,14 @@ def test_adding_a_dataset_is_one_source_entry_and_one_model_file(env, tmp_path):
 
 source as (
 
-    select * from {{ source('datahub', 'contact_emails') }}
+    select * from {{ rows_to_audit(source('datahub', 'contact_emails')) }}
 
 ),
 
 renamed as (
 
     select
+        {{ to_varchar('id', 100) }} as contact_id,
         cast(name as text) as contact_name,
         {{ to_varchar('email', 255) }} as email
 
@@ -227,7 +233,16 @@ select * from renamed
 models:
   - name: contact_emails
     description: One row per contact, with the contact's name and email.
+    config:
+      meta:
+        key: contact_id
     columns:
+      - name: contact_id
+        description: The contact's id in Data Hub.
+        data_type: character varying(100)
+        data_tests:
+          - not_null
+          - unique
       - name: contact_name
         description: The contact's name.
         data_type: text
@@ -235,11 +250,17 @@ models:
         description: The contact's email address.
         data_type: character varying(255)
 """)
-    result = call(["--ds", "2019-08-01", "--datasets", "contact_emails"], env, tmp_path, root)
-    assert result.returncode == 0, result.stderr
-    _, rows = fetch(env["DATABASE_URL"], "select contact_name, email from public.contact_emails")
-    want = [(r["name"], r["email"]) for r in expected.records("contacts", COUNTS["contacts"])]
-    assert Counter(rows) == Counter(want)
+    standin = env["_standin"]
+    for run in ("full", "incremental"):
+        if run == "incremental":
+            standin.edit("contacts", [1, 2])
+        result = call(["--ds", "2019-08-01", "--datasets", "contact_emails"], env, tmp_path, root)
+        assert result.returncode == 0, result.stderr
+        assert (f"contact_emails ({COUNTS['contacts']:,}; 2 by key)" if run == "incremental"
+                else f"contact_emails ({COUNTS['contacts']:,})") in result.stdout, result.stdout
+        _, rows = fetch(env["DATABASE_URL"], "select contact_id, contact_name, email from public.contact_emails")
+        want = [(r["id"], r["name"], r["email"]) for r in standin.current_records("contacts")]
+        assert Counter(rows) == Counter(want)
 
 
 BAD = {

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('datahub', 'contacts') }}
+    select * from {{ rows_to_audit(source('datahub', 'contacts')) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('datahub', 'investment_projects_dataset') }}
+    select * from {{ rows_to_audit(source('datahub', 'investment_projects_dataset')) }}
 
 ),
 

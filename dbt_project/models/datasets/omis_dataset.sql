@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('datahub', 'omis_dataset') }}
+    select * from {{ rows_to_audit(source('datahub', 'omis_dataset')) }}
 
 ),
 
