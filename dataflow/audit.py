@@ -7,6 +7,10 @@ the quality gate (`quality.py`) compares the audited datasets with what is publi
 Nothing an analyst can see changes here; a failure leaves the audit tables for inspection
 until the next run's audit replaces them.
 
+After an incremental extract, a dataset model with a key is audited from the changed raw
+rows merged with the unchanged published ones (`delta.py` decides and says so in the
+audit schema's scope table); everything above judges that merged table the same way.
+
 An audit that passes ends by writing its certificate into the audit schema: the audit id
 (a run id) of the run that audited these tables. Publishing asks for that id, so it
 never publishes tables that failed their audit, nor another run's (the stages may run
@@ -38,7 +42,6 @@ class AuditResult:
     tests_passed: int
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    modes: dict[str, str] = field(default_factory=dict)  # per dataset: "delta" (changed rows) or "full"
 
 
 def drop_audit_schema(connection: PgConnection) -> None:
@@ -88,9 +91,7 @@ def audit(
         null_columns=null_columns,
     )
     certify(connection, audit_id)
-    modes = {name: scope.mode for name, scope in delta.read_scope(connection, AUDIT_SCHEMA).items()}
-    connection.commit()
-    return AuditResult(built.tests_passed, gate.rows, gate.warnings, modes)
+    return AuditResult(built.tests_passed, gate.rows, gate.warnings)
 
 
 def certify(connection: PgConnection, audit_id: str) -> None:
