@@ -17,11 +17,13 @@
 
     Delta: when the run's scope table (`_dataflow_scope`, dataflow/delta.py) asks for it
     and the model's compiled SQL is the one last published, the model converts only the
-    raw rows loaded since the last publish (`rows_to_audit`) into `<model>__changes`, and
-    the audited table is the published rows whose key is not among the changes plus the
-    changes: what publishing by key will make of the published table, so the contract,
-    the tests, the views and the gate all judge that. Otherwise the whole raw table is
-    converted. The scope table is updated with what was done and the SQL's hash.
+    raw rows loaded since the last publish (`rows_to_audit`) into the table
+    `<model>__changes`, held to the contract, and the model is a view of the published rows
+    whose key is not among the changes plus the changes: what publishing by key will make
+    of the published table, so the tests, the views and the gate all judge that (a view:
+    copying the unchanged rows cost more than the tests reading them twice). Otherwise the
+    whole raw table is converted. The scope table is updated with what was done and the
+    SQL's hash.
 -#}
 {% materialization audit_table, adapter='postgres' %}
     {%- if not target.schema.endswith('_audit') -%}
@@ -61,18 +63,17 @@
         {%- set quoted = [] -%}
         {%- for name in model.columns -%}{%- do quoted.append(adapter.quote(name)) -%}{%- endfor -%}
         {%- set columns = quoted | join(', ') -%}
+        {#- The changes are held to the contract here; the published rows already are. -#}
         {% call statement('changes') -%}
-            drop table if exists {{ changes }};
-            create unlogged table {{ changes }} as {{ sql }}
+            {{ get_create_table_as_sql(False, changes, sql) }}
         {%- endcall %}
-        {%- set merged -%}
+        {%- set target_relation = this.incorporate(type='view') -%}
+        {% call statement('main') -%}
+            create view {{ target_relation }} as
             select {{ columns }} from {{ published }} as published
             where not exists (select from {{ changes }} as changed where changed.{{ key }} = published.{{ key }})
             union all
             select {{ columns }} from {{ changes }}
-        {%- endset -%}
-        {% call statement('main') -%}
-            {{ get_create_table_as_sql(False, target_relation, merged) }}
         {%- endcall %}
     {% else %}
         {% call statement('main') -%}
