@@ -66,8 +66,10 @@ class Mode:
 
 
 def declaration(dataset: Dataset) -> str:
-    """A fingerprint of what decides a raw table's rows: endpoint, fields and their types, key."""
-    text = json.dumps([dataset.endpoint, dataset.columns, sorted(dataset.exact), dataset.key])
+    """A fingerprint of what decides a raw table's rows: endpoint and its query, fields and their
+    types, key."""
+    text = json.dumps([dataset.endpoint, dataset.columns, sorted(dataset.exact), dataset.key]
+                      + ([dict(dataset.query)] if dataset.query else []))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

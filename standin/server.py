@@ -267,7 +267,7 @@ class StandIn:
         self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool = False
     ) -> bytes:
         """The page body, joined from pre-encoded records (see ``record_json``)."""
-        size, base, seed = self.page_size, self.base_url, self.seed
+        size, base, seed = page_size_of(query, self.page_size), self.base_url, self.seed
         count = len(listing)
         next_url = page_url(base, path, query, offset + size) if offset + size < count else None
         previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
@@ -473,7 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
         count = len(listing)
         if app.faults.has(dataset, "shrink"):
             count //= 2
-        page = offset // app.page_size + 1
+        page = offset // page_size_of(query, app.page_size) + 1
         fault = app.faults.take(dataset, page)
         mode = fault.mode if fault else None
         entry.update(page=page, fault=mode)
@@ -574,6 +574,17 @@ _UNFIT_VALUE = {
 
 #: The field the ``duplicate_key`` fault copies from record 0 into record 1.
 _KEY_FIELDS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
+
+
+def page_size_of(query: str, default: int) -> int:
+    """The page size a request asks for (`page_size`, as Data Hub's dataset pagination allows),
+    else `default`; like DRF, a value that is not a positive whole number is ignored."""
+    values = parse_qs(query, keep_blank_values=True).get("page_size")
+    if values:
+        text = values[-1]
+        if text.isascii() and text.isdigit() and int(text) > 0:
+            return int(text)
+    return default
 
 
 def server_context(cert_file: str, key_file: str) -> ssl.SSLContext:

@@ -13,6 +13,7 @@ import pty
 import subprocess
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import expected
 import psycopg2
@@ -197,6 +198,7 @@ def test_adding_a_dataset_is_one_source_entry_and_one_model_file(env, tmp_path):
         description: Contacts' names and emails, from the contacts dataset API.
         meta:
           endpoint: /v4/dataset/contacts-dataset
+          query: {page_size: 7}
           updated_since: true
           key: id
         columns:
@@ -254,8 +256,12 @@ models:
     for run in ("full", "incremental"):
         if run == "incremental":
             standin.edit("contacts", [1, 2])
+        standin.clear_requests_log()
         result = call(["--ds", "2019-08-01", "--datasets", "contact_emails"], env, tmp_path, root)
         assert result.returncode == 0, result.stderr
+        asked = [parse_qs(e["query"]) for e in standin.requests_log]
+        assert asked and all(q["page_size"] == ["7"] for q in asked)  # the endpoint's query, kept in `next`
+        assert len(asked) == (-(-COUNTS["contacts"] // 7) if run == "full" else 1)
         assert (f"contact_emails ({COUNTS['contacts']:,}; 2 by key)" if run == "incremental"
                 else f"contact_emails ({COUNTS['contacts']:,})") in result.stdout, result.stdout
         _, rows = fetch(env["DATABASE_URL"], "select contact_id, contact_name, email from public.contact_emails")

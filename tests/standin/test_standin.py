@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import mohawk
 import pytest
@@ -248,6 +249,16 @@ def test_following_next_yields_every_record_once_in_order(server, dataset):
         assert url.startswith(server.base_url + DATASET_PATHS[dataset] + "?cursor=")
         cursor = url.split("cursor=", 1)[1]
         assert cursor.endswith("%3D") and "=" not in cursor  # padded base64, percent-encoded
+
+
+@pytest.mark.parametrize(("asked", "size"), [("7", 7), ("0", 100), ("-3", 100), ("many", 100)])
+def test_page_size_is_the_clients_when_it_is_a_positive_number(server, asked, size):
+    """Data Hub's dataset pagination takes `page_size` (the later data-flow asked 10000 for
+    interactions); like DRF, anything but a positive whole number gets the default."""
+    results, urls = follow(f"{server.url('contacts')}?page_size={asked}")
+    assert results == [as_json(r) for r in records("contacts", COUNTS["contacts"])]
+    assert len(urls) == -(-COUNTS["contacts"] // size)
+    assert all(parse_qs(urlsplit(url).query)["page_size"] == [asked] for url in urls)  # kept in next
 
 
 def test_previous_links_back_and_the_first_page_has_no_cursor(server):

@@ -60,6 +60,7 @@ class Dataset:
     updated_since: bool = False  # the endpoint filters on `updated_since` (extract.incremental)
     key: str | None = None  # the field that identifies a record, to merge changes by
     full_refresh: str = "monthly"  # how often an incremental dataset is fetched whole
+    query: tuple[tuple[str, str], ...] = ()  # query parameters the endpoint is asked with (meta.query)
 
     @property
     def text_fields(self) -> list[str]:
@@ -129,8 +130,15 @@ def load_datasets() -> dict[str, Dataset]:
         full_refresh = meta.get("full_refresh", "monthly")
         if full_refresh not in FULL_REFRESH_EVERY:
             raise ValueError(f"{table['name']}: meta.full_refresh must be one of {', '.join(FULL_REFRESH_EVERY)}")
+        query = meta.get("query") or {}
+        if not isinstance(query, dict) or not all(
+                isinstance(value, str | int) and not isinstance(value, bool) for value in query.values()):
+            raise ValueError(f"{table['name']}: meta.query must map parameter names to strings or numbers")
+        if "updated_since" in query or "cursor" in query:
+            raise ValueError(f"{table['name']}: meta.query may not set updated_since or cursor (the extract does)")
         datasets[table["name"]] = Dataset(table["name"], meta["endpoint"], columns, frozenset(exact),
-                                          allow_missing, bool(meta.get("updated_since")), key, full_refresh)
+                                          allow_missing, bool(meta.get("updated_since")), key, full_refresh,
+                                          tuple((str(name), str(value)) for name, value in query.items()))
     return datasets
 
 
@@ -224,9 +232,10 @@ def dataset_resource(
     }
     columns[EXTRA_FIELDS] = {"data_type": "json", "nullable": True}
     columns.update(LINEAGE_COLUMNS)
-    url = base_url + dataset.endpoint
+    parameters = dict(dataset.query)
     if updated_since is not None:
-        url += f"?{urlencode({'updated_since': updated_since.isoformat()})}"
+        parameters["updated_since"] = updated_since.isoformat()
+    url = base_url + dataset.endpoint + (f"?{urlencode(parameters)}" if parameters else "")
     return dlt.resource(
         _fetch(client, url, dataset, stats, converter),
         name=dataset.name,
