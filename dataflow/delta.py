@@ -10,6 +10,11 @@ dbt tests, the views and the quality gate judge that merged table, exactly what 
 will make of the published one. Publishing then deletes the changed keys and inserts the
 changes, in the same single transaction as before.
 
+The model's key must identify the same record as its raw table's key (`meta.key` in the
+source file): a changed record replaces the published row with its key. A record whose
+key is another record's (a data error upstream) replaces that row instead of failing the
+uniqueness test as a whole rebuild would; the next full refresh rebuilds the table.
+
 A dataset is audited whole (as every dataset was before) when:
 - its model declares no key (the published `contacts` has no key column);
 - it was never published by this code, or its published table is gone;
