@@ -81,11 +81,10 @@ class Scope:
 
 def write_scope(
     conn: PgConnection, audit_schema: str, published_schema: str, raw_schema: str, keys: dict[str, str | None]
-) -> dict[str, str]:
-    """Decide, per dataset in `keys` (dataset -> its model's published key), delta or full;
-    write the scope table into a fresh `audit_schema`; return the modes wanted."""
+) -> None:
+    """Decide, per dataset in `keys` (dataset -> its model's published key), delta or full,
+    and write the scope table into a fresh `audit_schema`."""
     scope = sql.Identifier(audit_schema, SCOPE_TABLE)
-    wanted = {}
     with conn.cursor() as cursor:
         cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(audit_schema)))
         cursor.execute(sql.SQL("""
@@ -98,21 +97,19 @@ def write_scope(
             through = _max_load_id(cursor, raw_schema, dataset)
             last_full = _last_full(cursor, dataset)
             published = state.get(dataset)
-            delta = (
+            by_key = (
                 key is not None
                 and published is not None
                 and last_full is not None
                 and published[1] == last_full
                 and _exists(cursor, published_schema, dataset)
             )
-            wanted[dataset] = "delta" if delta else "full"
             cursor.execute(
                 sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s, null)").format(scope),
-                (dataset, wanted[dataset], key, published[0] if delta else None, through, last_full,
-                 published[2] if published else None),
+                (dataset, "delta" if by_key else "full", key, published[0] if by_key else None, through,
+                 last_full, published[2] if published else None),
             )
     conn.commit()
-    return wanted
 
 
 def read_scope(conn: PgConnection, audit_schema: str) -> dict[str, Scope]:
