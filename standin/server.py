@@ -576,14 +576,19 @@ _UNFIT_VALUE = {
 _KEY_FIELDS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
 
 
+#: Data Hub's dataset pagination: `max_page_size` (datahub/dataset/core/pagination.py).
+MAX_PAGE_SIZE = 10_000
+
+
 def page_size_of(query: str, default: int) -> int:
-    """The page size a request asks for (`page_size`, as Data Hub's dataset pagination allows),
-    else `default`; like DRF, a value that is not a positive whole number is ignored."""
+    """The page size a request asks for (`page_size`, as Data Hub's dataset pagination allows,
+    at most MAX_PAGE_SIZE), else `default`; like DRF, a value that is not a positive whole
+    number is ignored."""
     values = parse_qs(query, keep_blank_values=True).get("page_size")
     if values:
         text = values[-1]
         if text.isascii() and text.isdigit() and int(text) > 0:
-            return int(text)
+            return min(int(text), MAX_PAGE_SIZE)
     return default
 
 

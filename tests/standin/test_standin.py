@@ -38,7 +38,7 @@ from standin.data import SHARED_CREATED_ON, field_names, record_json
 from standin.fields import FIELDS, LIST, TIMESTAMP
 from standin.jsonenc import dumps
 from standin.pools import AWKWARD_TEXT
-from standin.server import split_records
+from standin.server import page_size_of, split_records
 
 REPO = Path(__file__).resolve().parents[2]
 HAWK_ID = "standin-tests"
@@ -259,6 +259,12 @@ def test_page_size_is_the_clients_when_it_is_a_positive_number(server, asked, si
     assert results == [as_json(r) for r in records("contacts", COUNTS["contacts"])]
     assert len(urls) == -(-COUNTS["contacts"] // size)
     assert all(parse_qs(urlsplit(url).query)["page_size"] == [asked] for url in urls)  # kept in next
+
+
+def test_page_size_is_at_most_ten_thousand_as_on_data_hub():
+    assert page_size_of("page_size=20000", 100) == 10_000
+    assert page_size_of("page_size=10000&updated_since=2019-01-01", 100) == 10_000
+    assert page_size_of("updated_since=2019-01-01", 100) == 100
 
 
 def test_previous_links_back_and_the_first_page_has_no_cursor(server):
