@@ -19,15 +19,15 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from standin.data import DATASET_PATHS
+from standin.data import ALL_PATHS
 from standin.faults import MODES, Fault
 from standin.server import StandIn, server_context
 
 
 def _count(text: str) -> tuple[str, int]:
     dataset, sep, number = text.partition("=")
-    if not sep or dataset not in DATASET_PATHS:
-        raise argparse.ArgumentTypeError(f"expected DATASET=N with DATASET in {sorted(DATASET_PATHS)}")
+    if not sep or dataset not in ALL_PATHS:
+        raise argparse.ArgumentTypeError(f"expected DATASET=N with DATASET in {sorted(ALL_PATHS)}")
     try:
         value = int(number)
     except ValueError:

@@ -25,6 +25,7 @@ from typing import Any
 
 from standin.data import record, record_json
 from standin.jsonenc import dumps
+from standin.related import Universe
 
 #: The fields an edit keeps: what identifies a record (and when it was created).
 KEEP_ON_EDIT = ("id", "reference", "project_reference", "created_on")
@@ -89,6 +90,7 @@ class Changes:
     def __init__(self, counts: dict[str, int], seed: int) -> None:
         self.seed = seed
         self.datasets = {name: DatasetChanges(count, count) for name, count in counts.items()}
+        self.universe = Universe(dict(counts), seed)  # what related records name
         self._lock = threading.Lock()
         self._version = 0
         self._listings: dict[tuple[str, dt.datetime | None, int], Sequence[int]] = {}
@@ -178,7 +180,7 @@ class Changes:
         if cached is None:
             pairs = []
             for index in range(self.datasets[dataset].base_count):
-                original = record(dataset, index, seed=self.seed)
+                original = record(dataset, index, seed=self.seed, universe=self.universe)
                 moment = instant(original.get("modified_on", original.get("created_on")))
                 if moment is not None:  # NULL is never greater than anything
                     pairs.append((moment.timestamp(), index))
@@ -196,10 +198,10 @@ class Changes:
         changes = self.datasets[dataset]
         edited = changes.edited.get(index)
         if edited is None or edited[0] == 0:
-            out = record(dataset, index, seed=self.seed)
+            out = record(dataset, index, seed=self.seed, universe=self.universe)
         else:
-            original = record(dataset, index, seed=self.seed)
-            out = record(dataset, index, seed=self.seed + 1 + (edited[0] - 1) % EDIT_SEEDS)
+            original = record(dataset, index, seed=self.seed, universe=self.universe)
+            out = record(dataset, index, seed=self.seed + 1 + (edited[0] - 1) % EDIT_SEEDS, universe=self.universe)
             out.update({name: original[name] for name in KEEP_ON_EDIT if name in original})
         if edited is not None and "modified_on" in out:
             out["modified_on"] = stamp(edited[1])
@@ -213,7 +215,7 @@ class Changes:
         changes = self.datasets[dataset]
         if index in changes.edited or changes.dropped:
             return dumps(self.current(dataset, index))
-        body = record_json(dataset, index, seed=self.seed)
+        body = record_json(dataset, index, seed=self.seed, universe=self.universe)
         if changes.added:
             body = body[:-1] + b"," + dumps(changes.added)[1:]
         return body

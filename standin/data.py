@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from standin import builders
+from standin import builders, related
 from standin.builders import SHARED_AT, SHARED_EVERY, is_shared, omis_reference, retag_uuid
 from standin.fields import FIELDS, LIST, UNMAPPED_EXTRA_FIELDS
 from standin.jsonenc import dumps
@@ -33,6 +33,10 @@ DATASET_PATHS: dict[str, str] = {
     "investment_projects_dataset": "/v4/dataset/investment-projects-dataset",
     "contacts": "/v4/dataset/contacts-dataset",
 }
+
+#: Every dataset the stand-in serves: the seed's three (composed from pools, below) and the
+#: ones whose records name each other (`standin.related`).
+ALL_PATHS: dict[str, str] = {**DATASET_PATHS, **related.PATHS}
 
 SHARED_CREATED_ON = builders.SHARED_CREATED_ON
 
@@ -240,13 +244,18 @@ def _compose(dataset: str, index: int, seed: int) -> tuple[_Layout, _Pool, list[
     return layout, pool, slots, values
 
 
-def record(dataset: str, index: int, *, seed: int = 0) -> dict[str, Any]:
+def record(dataset: str, index: int, *, seed: int = 0, universe: related.Universe | None = None) -> dict[str, Any]:
     """Record number ``index`` of ``dataset``: a pure function of its arguments.
 
     Keys are Data Hub source field names; values are JSON-ready except
     decimals, which are ``decimal.Decimal`` (serialise them with
-    ``standin.jsonenc.dumps`` to keep every digit).
+    ``standin.jsonenc.dumps`` to keep every digit). The datasets of
+    ``standin.related`` name other records: they need the ``universe`` they live in.
     """
+    if dataset in related.PATHS:
+        if universe is None:
+            raise ValueError(f"{dataset}'s records name other records: give their universe")
+        return related.record(dataset, index, universe, seed=seed)
     layout, pool, slots, values = _compose(dataset, index, seed)
     rows = [pool.normal[slot] for slot in slots]
     if is_shared(index):
@@ -260,12 +269,14 @@ def record(dataset: str, index: int, *, seed: int = 0) -> dict[str, Any]:
     return out
 
 
-def record_json(dataset: str, index: int, *, seed: int = 0) -> bytes:
+def record_json(dataset: str, index: int, *, seed: int = 0, universe: related.Universe | None = None) -> bytes:
     """Exactly ``standin.jsonenc.dumps(record(dataset, index, seed=seed))`` (UTF-8 bytes).
 
     Joins pre-encoded group strings from the pools instead of encoding a
     dict, which is what lets the server produce hundreds of pages a second.
     """
+    if dataset in related.PATHS:
+        return dumps(record(dataset, index, seed=seed, universe=universe))
     layout, pool, slots, values = _compose(dataset, index, seed)
     rows = [pool.normal_json[slot] for slot in slots]
     if is_shared(index):

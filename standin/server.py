@@ -29,9 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 import mohawk
 from mohawk.exc import TokenExpired
 
+from standin import related
 from standin.changes import BadFilter, Changes, parse_updated_since
 from standin.cursor import InvalidCursor, decode_cursor, page_url
-from standin.data import DATASET_PATHS, record
+from standin.data import ALL_PATHS, DATASET_PATHS, record
 from standin.faults import Fault, FaultBook
 from standin.hawk import CONTENT_TYPE, HawkGate, describe, sign
 from standin.jsonenc import dumps
@@ -44,8 +45,8 @@ DEFAULT_RECORDS = 1000
 #: ``requests_log`` keeps only the newest entries so long benchmarks stay flat in memory.
 LOG_LIMIT = 100_000
 
-_DATASET_BY_PATH = {path: name for name, path in DATASET_PATHS.items()}
-_DATASET_BY_PATH.update({path + "/": name for name, path in DATASET_PATHS.items()})
+_DATASET_BY_PATH = {path: name for name, path in ALL_PATHS.items()}
+_DATASET_BY_PATH.update({path + "/": name for name, path in ALL_PATHS.items()})
 _UNAUTHORISED = {"detail": "Incorrect authentication credentials."}
 _SERVER_ERROR_HTML = b"<!doctype html>\n<title>Server Error (500)</title>\n<h1>Server Error (500)</h1>"
 
@@ -67,11 +68,11 @@ def _resolve_counts(counts: Mapping[str, int] | None, records: int | None) -> di
     if counts is not None and records is not None:
         raise ValueError("give either counts or records, not both")
     if counts is None:
-        return split_records(DEFAULT_RECORDS if records is None else records)
-    unknown = set(counts) - set(DATASET_PATHS)
+        return {**split_records(DEFAULT_RECORDS if records is None else records), **dict.fromkeys(related.PATHS, 0)}
+    unknown = set(counts) - set(ALL_PATHS)
     if unknown:
         raise ValueError(f"unknown dataset(s) in counts: {sorted(unknown)}")
-    resolved = {name: int(counts.get(name, 0)) for name in DATASET_PATHS}
+    resolved = {name: int(counts.get(name, 0)) for name in ALL_PATHS}
     if any(n < 0 for n in resolved.values()):
         raise ValueError("counts must be >= 0")
     return resolved
@@ -137,7 +138,7 @@ class StandIn:
             raise RuntimeError("StandIn already started")
         self.stopping.clear()
         for dataset, count in self.counts.items():
-            if count:
+            if count and dataset in DATASET_PATHS:
                 record(dataset, 0, seed=self.seed)  # build the data pools before serving
         httpd = _Server((self.host, self.port), self)
         self._httpd = httpd
@@ -197,7 +198,7 @@ class StandIn:
 
     def url(self, dataset: str) -> str:
         """Absolute URL of a dataset's first page."""
-        return self.base_url + DATASET_PATHS[dataset]
+        return self.base_url + ALL_PATHS[dataset]
 
     # -- upstream changes (see standin.changes) --------------------------------
 
@@ -463,7 +464,8 @@ class _Handler(BaseHTTPRequestHandler):
             send_signed(404, dumps({"detail": "Invalid cursor"}))
             return
         try:
-            since = parse_updated_since(parse_qs(query, keep_blank_values=True).get("updated_since"))
+            since = (None if dataset in related.PATHS and dataset not in related.UPDATED_SINCE  # ignored there
+                     else parse_updated_since(parse_qs(query, keep_blank_values=True).get("updated_since")))
         except BadFilter:
             send_signed(400, dumps({"updated_since": [
                 "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}))

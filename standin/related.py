@@ -1,0 +1,272 @@
+"""Data Hub datasets beyond the seed's three, whose records name each other.
+
+Teams, advisers, companies and interactions: an adviser belongs to a team; a company is
+owned and created by advisers and may have a global headquarters; an interaction names a
+company, the contacts (the seed's contacts dataset) and the advisers who took part. A
+record is a pure function of (dataset, index, seed) and of the `Universe` it lives in:
+the record counts and the base seed of every dataset, which decide the ids it names. So
+a test computes the same records the stand-in serves, and every id an interaction names
+is the id of a record the stand-in serves.
+
+Shapes follow data-hub-api's dataset views (`datahub/dataset/`): ids are UUID strings;
+an interaction's `date` is a datetime and its `contact_ids` are sorted, while its
+`adviser_ids` keep the order participants were added, and either list is `[null]` when
+empty; decimals are JSON numbers. Deliberately awkward for what is built from them: every
+7th contact and every 5th adviser take part in no interaction, interactions share dates
+(one of two times a day), and a few have no date (the "latest interaction" tables order
+nulls last).
+
+Teams and advisers have no `modified_on` and their endpoints ignore `updated_since`
+(`UPDATED_SINCE` lists the ones that filter on it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from standin import pools
+
+PATHS: dict[str, str] = {
+    "data_hub__teams": "/v4/dataset/teams-dataset",
+    "data_hub__advisers": "/v4/dataset/advisers-dataset",
+    "data_hub__companies": "/v4/dataset/companies-dataset",
+    "data_hub__interactions": "/v4/dataset/interactions-dataset",
+}
+#: The endpoints that filter on `updated_since` (`modified_on >`); the others ignore it.
+UPDATED_SINCE = frozenset({"data_hub__companies", "data_hub__interactions"})
+
+#: Contacts whose index is a multiple of this take part in no interaction; likewise advisers.
+CONTACT_WITHOUT_INTERACTIONS_EVERY = 7
+ADVISER_WITHOUT_INTERACTIONS_EVERY = 5
+
+_FRONTEND = "https://datahub.example.gov.uk/interactions"
+_FIRST_DAY = datetime(2018, 1, 1, tzinfo=UTC)
+_ROLES = ("Post", "HQ", "ITT", "TAP", None)
+_BUSINESS_TYPES = ("Company", "Partnership", "Sole Trader", "Charity", None)
+_EXPORT_EXPERIENCE = ("Never exported", "Exported before", "Exporting to growth markets", None)
+_HQ_TYPES = ("ukhq", "ehq", "ghq", None)
+_TIERS = ("Tier A - Strategic Account", "Tier B - Global Accounts", None, None)
+_ARCHIVED_REASONS = ("Company is dissolved", "Duplicate record", "Other: moved abroad")
+_CHANNELS = ("Email/Website", "Telephone", "Face to face", "Video/Teleconference", None)
+_KINDS = (("interaction", 85), ("service_delivery", 15))
+_SERVICES = ("Export Win", "Account Management", "Events - UK based", "Enquiry received", None)
+_DELIVERY_STATUSES = ("Offered", "Current", "Completed", None)
+_THEMES = ("export", "investment", "other", None)
+_POLICY_AREAS = ("Access to Finance", "Tariffs", "Regulation", "Supply chain, \"just in time\"")
+_POLICY_ISSUES = ("EU exit", "Covid-19", "Domestic")
+
+
+@dataclass(frozen=True)
+class Universe:
+    """What records name each other in: every dataset's record count and the base seed."""
+
+    counts: dict[str, int]
+    seed: int = 0
+    _contact_ids: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def count(self, dataset: str) -> int:
+        return self.counts.get(dataset, 0)
+
+    def id_of(self, dataset: str, index: int) -> str:
+        """The id of record `index` of `dataset` (a seed dataset's from its own generator)."""
+        if dataset in PATHS:
+            return _uuid(dataset, self.seed, index)
+        cached = self._contact_ids.get(index) if dataset == "contacts" else None
+        if cached is not None:
+            return cached
+        from standin.data import record  # the seed datasets' generator; imports this module
+
+        value = record(dataset, index, seed=self.seed)["id"]
+        if dataset == "contacts":
+            self._contact_ids[index] = value
+        return value
+
+
+def _uuid(dataset: str, seed: int, index: int) -> str:
+    digest = hashlib.blake2b(f"{dataset}:{seed}:{index}".encode(), digest_size=16).digest()
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record(dataset: str, index: int, universe: Universe, *, seed: int | None = None) -> dict[str, Any]:
+    """Record `index` of `dataset`; `seed` (default the universe's) varies its values, never
+    the ids it names (the stand-in's edits use another seed)."""
+    if dataset not in PATHS:
+        raise ValueError(f"unknown dataset {dataset!r}")
+    if index < 0:
+        raise ValueError("index must be >= 0")
+    draw = random.Random(f"{dataset}:{universe.seed if seed is None else seed}:{index}")
+    return _BUILDERS[dataset](draw, index, universe)
+
+
+def _pick_index(draw: random.Random, count: int, skip_every: int = 0) -> int | None:
+    """A random index below `count`, never a multiple of `skip_every` (when given)."""
+    candidates = count - (-(-count // skip_every) if skip_every else 0)
+    if candidates <= 0:
+        return None
+    n = draw.randrange(candidates)
+    if not skip_every:
+        return n
+    return n + n // (skip_every - 1) + 1  # the n-th index that is not a multiple of skip_every
+
+
+def _team(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    town, _, _, country = draw.choice(pools.PLACES)
+    return {
+        "id": universe.id_of("data_hub__teams", index),
+        "name": f"{draw.choice(pools.TEAMS)} {index}" if draw.random() > 0.02 else "",
+        "role__name": draw.choice(_ROLES),
+        "uk_region__name": draw.choice(pools.UK_REGIONS) if country == "United Kingdom" else None,
+        "country__name": country if draw.random() > 0.1 else None,
+        "disabled_on": _stamp(_FIRST_DAY + timedelta(days=draw.randrange(900))) if draw.random() < 0.1 else None,
+    }
+
+
+def _adviser(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    first, last = draw.choice(pools.FIRST_NAMES), draw.choice(pools.LAST_NAMES)
+    joined = _FIRST_DAY + timedelta(days=draw.randrange(900))
+    team = _pick_index(draw, universe.count("data_hub__teams")) if draw.random() > 0.05 else None
+    login = joined + timedelta(days=draw.randrange(300), seconds=draw.randrange(86_400))
+    email = f"{first}.{last}.{index}@trade.example.gov.uk".lower().replace(" ", "").replace("'", "")
+    return {
+        "id": universe.id_of("data_hub__advisers", index),
+        "date_joined": joined.date().isoformat(),
+        "first_name": first,
+        "last_name": last,
+        "telephone_number": f"020 7215 {draw.randrange(10_000):04d}" if draw.random() > 0.3 else "",
+        "contact_email": email,
+        "dit_team_id": None if team is None else universe.id_of("data_hub__teams", team),
+        "is_active": draw.random() > 0.15,
+        "last_login": _stamp(login) if draw.random() > 0.2 else None,
+        "sso_email_user_id": f"{first[:1]}{last}-{index}@id.trade.example.gov.uk".lower() if draw.random() > 0.1
+        else None,
+    }
+
+
+def _company(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    words = (draw.choice(pools.COMPANY_WORDS), draw.choice(pools.COMPANY_NOUNS), draw.choice(pools.COMPANY_SUFFIXES))
+    name = " ".join(words)
+    town, county, postcode, country = draw.choice(pools.PLACES)
+    created = _FIRST_DAY + timedelta(days=draw.randrange(900), seconds=draw.randrange(86_400))
+    modified = created + timedelta(days=draw.randrange(200), seconds=draw.randrange(86_400))
+    archived = draw.random() < 0.08
+    owner = _pick_index(draw, universe.count("data_hub__advisers")) if draw.random() < 0.3 else None
+    creator = _pick_index(draw, universe.count("data_hub__advisers")) if draw.random() > 0.1 else None
+    headquarters = draw.randrange(index) if index and draw.random() < 0.1 else None
+    employees = draw.choice((None, 3, 12, 250, 1_200, 48_000))
+    turnover = draw.choice((None, 0, 95_000, 2_500_000, 9_000_000_000_000))  # bigint
+    advisers = universe.count("data_hub__advisers")
+    return {
+        "address_1": f"{draw.randrange(1, 300)} {draw.choice(pools.STREETS)}",
+        "address_2": draw.choice(pools.ADDRESS_2) if draw.random() < 0.4 else None,
+        "address_county": county,
+        "address_country__name": country,
+        "address_postcode": postcode,
+        "address_town": town,
+        "archived": archived,
+        "archived_on": _stamp(modified) if archived else None,
+        "business_type__name": draw.choice(_BUSINESS_TYPES),
+        "company_number": f"{draw.randrange(10**8):08d}" if country == "United Kingdom" else None,
+        "created_on": _stamp(created),
+        "description": draw.choice(pools.SENTENCES) if draw.random() < 0.5 else None,
+        "duns_number": f"{draw.randrange(10**9):09d}" if draw.random() < 0.6 else None,
+        "export_experience_category__name": draw.choice(_EXPORT_EXPERIENCE),
+        "global_headquarters_id": None if headquarters is None else universe.id_of("data_hub__companies", headquarters),
+        "global_ultimate_duns_number": f"{draw.randrange(10**9):09d}" if draw.random() < 0.3 else None,
+        "headquarter_type__name": draw.choice(_HQ_TYPES),
+        "id": universe.id_of("data_hub__companies", index),
+        "is_number_of_employees_estimated": None if employees is None else draw.random() < 0.5,
+        "is_turnover_estimated": None if turnover is None else draw.random() < 0.5,
+        "modified_on": _stamp(modified),
+        "name": name,
+        "number_of_employees": employees,
+        "one_list_account_owner_id": None if owner is None or not advisers else universe.id_of(
+            "data_hub__advisers", owner),
+        "one_list_tier__name": draw.choice(_TIERS),
+        "reference_code": f"ORG-{index:08d}" if draw.random() < 0.5 else "",
+        "registered_address_1": f"{draw.randrange(1, 300)} {draw.choice(pools.STREETS)}" if draw.random() < 0.7
+        else None,
+        "registered_address_2": None,
+        "registered_address_country__name": country,
+        "registered_address_county": county,
+        "registered_address_postcode": postcode,
+        "registered_address_town": town,
+        "sector_name": draw.choice(pools.SECTORS) if draw.random() > 0.05 else None,
+        "trading_names": [draw.choice(pools.COMPANY_WORDS) + " Trading"] if draw.random() < 0.2 else [],
+        "turnover": turnover,
+        "uk_region__name": draw.choice(pools.UK_REGIONS) if country == "United Kingdom" else None,
+        "vat_number": f"GB{draw.randrange(10**9):09d}" if draw.random() < 0.4 else "",
+        "website": f"https://www.{name.split()[0].lower()}.example" if draw.random() < 0.6 else None,
+        "archived_reason": draw.choice(_ARCHIVED_REASONS) if archived else None,
+        "created_by_id": None if creator is None else universe.id_of("data_hub__advisers", creator),
+    }
+
+
+def _interaction(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    day = _FIRST_DAY + timedelta(days=draw.randrange(900))
+    when = day + timedelta(hours=draw.choice((9, 14)), minutes=draw.choice((0, 30)))  # dates tie
+    created = when + timedelta(hours=draw.randrange(1, 72))
+    modified = created + timedelta(days=draw.randrange(30), seconds=draw.randrange(86_400))
+    contacts = sorted({
+        universe.id_of("contacts", j) for _ in range(draw.choice((0, 1, 1, 1, 2, 3)))
+        if (j := _pick_index(draw, universe.count("contacts"), CONTACT_WITHOUT_INTERACTIONS_EVERY)) is not None
+    })
+    advisers: list[str | None] = []
+    for _ in range(draw.choice((0, 1, 1, 2, 3))):
+        j = _pick_index(draw, universe.count("data_hub__advisers"), ADVISER_WITHOUT_INTERACTIONS_EVERY)
+        adviser = None if j is None else universe.id_of("data_hub__advisers", j)
+        if adviser is not None and adviser not in advisers:
+            advisers.append(adviser)  # participants in the order they were added
+    if advisers and draw.random() < 0.02:
+        advisers.append(None)  # an old participant row with a team and no adviser
+    company = _pick_index(draw, universe.count("data_hub__companies")) if draw.random() > 0.03 else None
+    creator = _pick_index(draw, universe.count("data_hub__advisers"))
+    project = (_pick_index(draw, universe.count("investment_projects_dataset"))
+               if draw.random() < 0.1 else None)
+    kind = draw.choices([k for k, _ in _KINDS], [w for _, w in _KINDS])[0]
+    money = draw.random() < 0.1
+    identifier = universe.id_of("data_hub__interactions", index)
+    return {
+        "adviser_ids": advisers or [None],
+        "communication_channel__name": draw.choice(_CHANNELS),
+        "company_id": None if company is None else universe.id_of("data_hub__companies", company),
+        "contact_ids": contacts or [None],
+        "created_by_id": None if creator is None else universe.id_of("data_hub__advisers", creator),
+        "created_on": _stamp(created),
+        "date": _stamp(when) if draw.random() > 0.02 else None,
+        "event_id": None,
+        "grant_amount_offered": Decimal(draw.choice(("1500.50", "20000.00", "0.10"))) if money else None,
+        "id": identifier,
+        "interaction_link": f"{_FRONTEND}/{identifier}",
+        "investment_project_id": None if project is None else universe.id_of("investment_projects_dataset", project),
+        "kind": kind,
+        "modified_on": _stamp(modified),
+        "net_company_receipt": Decimal(draw.choice(("250.00", "99999.99"))) if money else None,
+        "notes": draw.choice(pools.SENTENCES) if draw.random() < 0.7 else "",
+        "sector": draw.choice(pools.SECTORS) if company is not None else None,
+        "service_delivery_status__name": draw.choice(_DELIVERY_STATUSES) if kind == "service_delivery" else None,
+        "service_delivery": draw.choice(_SERVICES),
+        "subject": draw.choice(pools.SENTENCES)[:80],
+        "theme": draw.choice(_THEMES),
+        "policy_feedback_notes": draw.choice(pools.SENTENCES) if draw.random() < 0.1 else "",
+        "policy_area_names": sorted(draw.sample(_POLICY_AREAS, 2)) if draw.random() < 0.1 else None,
+        "policy_issue_type_names": [draw.choice(_POLICY_ISSUES)] if draw.random() < 0.1 else None,
+        "were_countries_discussed": draw.choice((True, False, None)),
+    }
+
+
+_BUILDERS = {
+    "data_hub__teams": _team,
+    "data_hub__advisers": _adviser,
+    "data_hub__companies": _company,
+    "data_hub__interactions": _interaction,
+}

@@ -1,0 +1,114 @@
+"""The stand-in's datasets whose records name each other (teams, advisers, companies,
+interactions): served as a pure function of their universe, every id they name served too,
+and the awkward cases the "latest interaction" tables need (people without interactions,
+ties on the date, no date). Expected facts are computed here from the served records."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from test_standin import HAWK_ID, HAWK_KEY, as_json, follow
+
+from standin import StandIn
+from standin.related import (
+    ADVISER_WITHOUT_INTERACTIONS_EVERY,
+    CONTACT_WITHOUT_INTERACTIONS_EVERY,
+    Universe,
+    record,
+)
+
+COUNTS = {"contacts": 140, "investment_projects_dataset": 50, "data_hub__teams": 8, "data_hub__advisers": 40,
+          "data_hub__companies": 60, "data_hub__interactions": 400}
+RELATED = ["data_hub__teams", "data_hub__advisers", "data_hub__companies", "data_hub__interactions"]
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[dict[str, list[dict]]]:
+    with StandIn(counts=COUNTS, page_size=70, seed=3, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as server:
+        yield {dataset: follow(server.url(dataset))[0] for dataset in [*RELATED, "contacts",
+                                                                        "investment_projects_dataset"]}
+
+
+def ids(rows: list[dict]) -> set[str]:
+    return {row["id"] for row in rows}
+
+
+def test_records_are_a_pure_function_of_their_universe(served):
+    universe = Universe(COUNTS, seed=3)
+    for dataset in RELATED:
+        assert served[dataset] == [as_json(record(dataset, i, universe)) for i in range(COUNTS[dataset])]
+        assert len(ids(served[dataset])) == COUNTS[dataset]  # unique ids
+
+
+def test_every_id_a_record_names_is_served(served):
+    teams, advisers, companies = (ids(served[d]) for d in RELATED[:3])
+    contacts, projects = ids(served["contacts"]), ids(served["investment_projects_dataset"])
+    assert {a["dit_team_id"] for a in served["data_hub__advisers"]} <= teams | {None}
+    for company in served["data_hub__companies"]:
+        assert {company["one_list_account_owner_id"], company["created_by_id"]} <= advisers | {None}
+        assert company["global_headquarters_id"] in companies | {None}
+    for interaction in served["data_hub__interactions"]:
+        assert interaction["company_id"] in companies | {None}
+        assert set(interaction["contact_ids"]) <= contacts | {None}
+        assert set(interaction["adviser_ids"]) <= advisers | {None}
+        assert interaction["created_by_id"] in advisers | {None}
+        assert interaction["investment_project_id"] in projects | {None}
+    named = Counter(name for i in served["data_hub__interactions"] for name in ("company_id", "investment_project_id")
+                    if i[name] is not None)
+    assert named["company_id"] > 300 and named["investment_project_id"] > 10  # relations, not all nulls
+
+
+def test_lists_are_shaped_as_data_hub_builds_them(served):
+    interactions = served["data_hub__interactions"]
+    for interaction in interactions:
+        contacts = interaction["contact_ids"]
+        assert contacts == [None] or (None not in contacts and contacts == sorted(contacts))
+        assert interaction["adviser_ids"] == [None] or interaction["adviser_ids"][0] is not None
+    assert any(i["contact_ids"] == [None] for i in interactions)  # no contacts: [null], as ArrayAgg gives
+    assert any(i["adviser_ids"] == [None] for i in interactions)
+    assert any(len(i["adviser_ids"]) > 1 and i["adviser_ids"] != sorted(i["adviser_ids"], key=str)
+               for i in interactions)  # the order participants were added, not sorted
+
+
+def test_some_people_have_no_interactions_and_others_share_a_date(served):
+    interactions = served["data_hub__interactions"]
+    contacts = [c["id"] for c in served["contacts"]]
+    advisers = [a["id"] for a in served["data_hub__advisers"]]
+    with_contact = {c for i in interactions for c in i["contact_ids"] if c}
+    with_adviser = {a for i in interactions for a in i["adviser_ids"] if a}
+    assert {contacts[j] for j in range(0, len(contacts), CONTACT_WITHOUT_INTERACTIONS_EVERY)}.isdisjoint(with_contact)
+    assert {advisers[j] for j in range(0, len(advisers), ADVISER_WITHOUT_INTERACTIONS_EVERY)}.isdisjoint(with_adviser)
+    assert len(with_contact) > len(contacts) // 2 and len(with_adviser) > len(advisers) // 2
+
+    days = Counter((c, i["date"][:10]) for i in interactions if i["date"] for c in i["contact_ids"] if c)
+    assert max(days.values()) >= 2  # a contact with two interactions on one day
+    assert any(i["date"] is None for i in interactions)  # no date: last in "latest interaction"
+
+
+def test_teams_and_advisers_ignore_updated_since_and_the_others_filter_on_it():
+    with StandIn(counts=COUNTS, page_size=70, seed=3, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as server:
+        for dataset in ("data_hub__teams", "data_hub__advisers"):
+            for value in ("2019-06-01", "yesterday"):  # ignored, not even checked
+                results, _ = follow(f"{server.url(dataset)}?updated_since={value}")
+                assert len(results) == COUNTS[dataset]
+        for dataset in ("data_hub__companies", "data_hub__interactions"):
+            results, _ = follow(f"{server.url(dataset)}?updated_since=2019-06-01")
+            midnight = datetime(2019, 6, 1, tzinfo=UTC)
+            want = [r for r in follow(server.url(dataset))[0]
+                    if datetime.fromisoformat(r["modified_on"].replace("Z", "+00:00")) > midnight]
+            assert results == want and 0 < len(results) < COUNTS[dataset]
+
+
+def test_an_edit_changes_values_but_not_the_ids_named():
+    universe = Universe(COUNTS, seed=3)
+    with StandIn(counts=COUNTS, seed=3, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as server:
+        server.edit("data_hub__interactions", [5])
+        edited = server.current_records("data_hub__interactions")[5]
+    original = record("data_hub__interactions", 5, universe)
+    assert edited["id"] == original["id"] and edited["created_on"] == original["created_on"]
+    assert edited != original
+    contacts = {universe.id_of("contacts", j) for j in range(COUNTS["contacts"])}
+    assert set(edited["contact_ids"]) <= contacts | {None}
