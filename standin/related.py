@@ -1,8 +1,11 @@
 """Data Hub datasets beyond the seed's three, whose records name each other.
 
-Teams, advisers, companies and interactions: an adviser belongs to a team; a company is
-owned and created by advisers and may have a global headquarters; an interaction names a
-company, the contacts (the seed's contacts dataset) and the advisers who took part. A
+The nine datasets the later data-flow moved besides the seed's three: an adviser belongs
+to a team; a company is owned and created by advisers and may have a global headquarters;
+an event has a lead team, teams and an organiser; an interaction names a company, the
+contacts (the seed's contacts dataset), the advisers who took part, perhaps an event and
+an investment project; export countries name interactions or companies; a referral names
+a company, a contact, advisers and perhaps the interaction that completed it. A
 record is a pure function of (dataset, index, seed) and of the `Universe` it lives in:
 the record counts and the base seed of every dataset, which decide the ids it names. So
 a test computes the same records the stand-in serves, and every id an interaction names
@@ -16,8 +19,11 @@ empty; decimals are JSON numbers. Deliberately awkward for what is built from th
 (one of two times a day), and a few have no date (the "latest interaction" tables order
 nulls last).
 
-Teams and advisers have no `modified_on` and their endpoints ignore `updated_since`
-(`UPDATED_SINCE` lists the ones that filter on it).
+Teams, advisers and the export-country history ignore `updated_since` on Data Hub
+(`UPDATED_SINCE` lists the ones that filter on it). The history is the one dataset that
+reports deletions (`history_type` "delete"). Some endpoints filter on a `modified_on` they do
+not send (events, referrals, interaction export countries): the stand-in filters those on
+`created_on`, which it keeps as their modification time.
 """
 
 from __future__ import annotations
@@ -36,10 +42,17 @@ PATHS: dict[str, str] = {
     "data_hub__teams": "/v4/dataset/teams-dataset",
     "data_hub__advisers": "/v4/dataset/advisers-dataset",
     "data_hub__companies": "/v4/dataset/companies-dataset",
+    "data_hub__events": "/v4/dataset/events-dataset",
     "data_hub__interactions": "/v4/dataset/interactions-dataset",
+    "data_hub__interaction_export_countries": "/v4/dataset/interactions-export-country-dataset",
+    "data_hub__company_export_countries": "/v4/dataset/company-export-country-dataset",
+    "data_hub__company_export_country_histories": "/v4/dataset/company-export-country-history-dataset",
+    "data_hub__company_referrals": "/v4/dataset/company-referrals-dataset",
 }
-#: The endpoints that filter on `updated_since` (`modified_on >`); the others ignore it.
-UPDATED_SINCE = frozenset({"data_hub__companies", "data_hub__interactions"})
+#: The endpoints that filter on `updated_since` (`modified_on >`, the record's own or, where
+#: it is not sent, as the stand-in keeps it: its created_on); the others ignore it.
+UPDATED_SINCE = frozenset(PATHS) - {
+    "data_hub__teams", "data_hub__advisers", "data_hub__company_export_country_histories"}
 
 #: Contacts whose index is a multiple of this take part in no interaction; likewise advisers.
 CONTACT_WITHOUT_INTERACTIONS_EVERY = 7
@@ -60,6 +73,13 @@ _DELIVERY_STATUSES = ("Offered", "Current", "Completed", None)
 _THEMES = ("export", "investment", "other", None)
 _POLICY_AREAS = ("Access to Finance", "Tariffs", "Regulation", "Supply chain, \"just in time\"")
 _POLICY_ISSUES = ("EU exit", "Covid-19", "Domestic")
+_COUNTRIES = (("France", "FR"), ("Germany", "DE"), ("United States", "US"), ("China", "CN"), ("Japan", "JP"),
+              ("Côte d'Ivoire", "CI"), ("Korea, Republic of", "KR"), ("Hong Kong (SAR)", "HK"))
+_EXPORT_STATUSES = ("currently_exporting", "future_interest", "not_interested")
+_HISTORY_TYPES = (("insert", 60), ("update", 30), ("delete", 10))
+_EVENT_TYPES = ("Seminar", "Trade mission", "Exhibition", "Outward mission", "Webinar")
+_LOCATION_TYPES = ("HQ", "Post", "Regional", None)
+_REFERRAL_STATUSES = (("outstanding", 50), ("complete", 40), ("closed", 10))
 
 
 @dataclass(frozen=True)
@@ -233,6 +253,7 @@ def _interaction(draw: random.Random, index: int, universe: Universe) -> dict[st
     project = (_pick_index(draw, universe.count("investment_projects_dataset"))
                if draw.random() < 0.1 else None)
     kind = draw.choices([k for k, _ in _KINDS], [w for _, w in _KINDS])[0]
+    event = _pick_index(draw, universe.count("data_hub__events")) if draw.random() < 0.1 else None
     money = draw.random() < 0.1
     identifier = universe.id_of("data_hub__interactions", index)
     return {
@@ -243,7 +264,7 @@ def _interaction(draw: random.Random, index: int, universe: Universe) -> dict[st
         "created_by_id": None if creator is None else universe.id_of("data_hub__advisers", creator),
         "created_on": _stamp(created),
         "date": _stamp(when) if draw.random() > 0.02 else None,
-        "event_id": None,
+        "event_id": None if event is None else universe.id_of("data_hub__events", event),
         "grant_amount_offered": Decimal(draw.choice(("1500.50", "20000.00", "0.10"))) if money else None,
         "id": identifier,
         "interaction_link": f"{_FRONTEND}/{identifier}",
@@ -264,9 +285,121 @@ def _interaction(draw: random.Random, index: int, universe: Universe) -> dict[st
     }
 
 
+def _event(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    town, county, postcode, country = draw.choice(pools.PLACES)
+    start = _FIRST_DAY + timedelta(days=draw.randrange(900))
+    created = start - timedelta(days=draw.randrange(1, 90), seconds=draw.randrange(86_400))
+    chosen = {_pick_index(draw, universe.count("data_hub__teams")) for _ in range(draw.choice((0, 1, 2)))}
+    teams = [universe.id_of("data_hub__teams", j) for j in sorted(chosen - {None})]
+    lead = _pick_index(draw, universe.count("data_hub__teams"))
+    organiser = _pick_index(draw, universe.count("data_hub__advisers"))
+    return {
+        "address_1": f"{draw.randrange(1, 300)} {draw.choice(pools.STREETS)}",
+        "address_2": draw.choice(pools.ADDRESS_2) if draw.random() < 0.3 else "",
+        "address_country__name": country,
+        "address_county": county or "",
+        "address_postcode": postcode,
+        "address_town": town,
+        "created_on": _stamp(created),
+        "end_date": (start + timedelta(days=draw.randrange(4))).date().isoformat(),
+        "event_type__name": draw.choice(_EVENT_TYPES),
+        "id": universe.id_of("data_hub__events", index),
+        "lead_team_id": None if lead is None else universe.id_of("data_hub__teams", lead),
+        "location_type__name": draw.choice(_LOCATION_TYPES),
+        "name": f"{draw.choice(pools.SECTORS).split(' : ')[0]} {draw.choice(_EVENT_TYPES).lower()} {index}",
+        "notes": draw.choice(pools.SENTENCES) if draw.random() < 0.5 else None,
+        "organiser_id": None if organiser is None else universe.id_of("data_hub__advisers", organiser),
+        "service_name": draw.choice(_SERVICES),
+        "start_date": start.date().isoformat(),
+        "team_ids": teams or [None],
+        "uk_region__name": draw.choice(pools.UK_REGIONS) if country == "United Kingdom" else None,
+        "created_by_id": None if organiser is None else universe.id_of("data_hub__advisers", organiser),
+        "disabled_on": _stamp(start + timedelta(days=30)) if draw.random() < 0.05 else None,
+    }
+
+
+def _interaction_export_country(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    interaction = _pick_index(draw, universe.count("data_hub__interactions"))
+    named = None if interaction is None else record("data_hub__interactions", interaction, universe)
+    country, code = draw.choice(_COUNTRIES)
+    created = _FIRST_DAY + timedelta(days=draw.randrange(900), seconds=draw.randrange(86_400))
+    return {
+        "country__name": country,
+        "country__iso_alpha2_code": code,
+        "created_on": _stamp(created if named is None else datetime.fromisoformat(named["created_on"])),
+        "id": universe.id_of("data_hub__interaction_export_countries", index),
+        "interaction__company_id": None if named is None else named["company_id"],
+        "interaction__id": None if named is None else named["id"],
+        "status": draw.choice(_EXPORT_STATUSES),
+    }
+
+
+def _company_export_country(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    company = _pick_index(draw, universe.count("data_hub__companies"))
+    country, code = draw.choice(_COUNTRIES)
+    created = _FIRST_DAY + timedelta(days=draw.randrange(900), seconds=draw.randrange(86_400))
+    return {
+        "company_id": None if company is None else universe.id_of("data_hub__companies", company),
+        "country__name": country,
+        "country__iso_alpha2_code": code,
+        "created_on": _stamp(created),
+        "id": universe.id_of("data_hub__company_export_countries", index),
+        "modified_on": _stamp(created + timedelta(days=draw.randrange(100))),
+        "status": draw.choice(_EXPORT_STATUSES),
+    }
+
+
+def _company_export_country_history(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    company = _pick_index(draw, universe.count("data_hub__companies"))
+    country, code = draw.choice(_COUNTRIES)
+    kind = draw.choices([k for k, _ in _HISTORY_TYPES], [w for _, w in _HISTORY_TYPES])[0]
+    return {
+        "company_id": None if company is None else universe.id_of("data_hub__companies", company),
+        "country__name": country,
+        "country__iso_alpha2_code": code,
+        "history_id": universe.id_of("data_hub__company_export_country_histories", index),
+        "history_date": _stamp(_FIRST_DAY + timedelta(days=draw.randrange(900), seconds=draw.randrange(86_400))),
+        "history_type": kind,  # Data Hub reports deletions of export countries only here
+        "status": draw.choice(_EXPORT_STATUSES),
+    }
+
+
+def _company_referral(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
+    status = draw.choices([k for k, _ in _REFERRAL_STATUSES], [w for _, w in _REFERRAL_STATUSES])[0]
+    created = _FIRST_DAY + timedelta(days=draw.randrange(900), seconds=draw.randrange(86_400))
+    advisers = universe.count("data_hub__advisers")
+    company, contact = _pick_index(draw, universe.count("data_hub__companies")), _pick_index(
+        draw, universe.count("contacts"))
+    creator, recipient, completer = (_pick_index(draw, advisers) for _ in range(3))
+    interaction = _pick_index(draw, universe.count("data_hub__interactions")) if status == "complete" else None
+
+    def adviser(j: int | None) -> str | None:
+        return None if j is None else universe.id_of("data_hub__advisers", j)
+
+    return {
+        "company_id": None if company is None else universe.id_of("data_hub__companies", company),
+        "completed_by_id": adviser(completer) if status == "complete" else None,
+        "completed_on": _stamp(created + timedelta(days=draw.randrange(1, 60))) if status == "complete" else None,
+        "contact_id": None if contact is None or draw.random() < 0.2 else universe.id_of("contacts", contact),
+        "created_by_id": adviser(creator),
+        "created_on": _stamp(created),
+        "id": universe.id_of("data_hub__company_referrals", index),
+        "interaction_id": None if interaction is None else universe.id_of("data_hub__interactions", interaction),
+        "notes": draw.choice(pools.SENTENCES),
+        "recipient_id": adviser(recipient),
+        "status": status,
+        "subject": draw.choice(pools.SENTENCES)[:60],
+    }
+
+
 _BUILDERS = {
     "data_hub__teams": _team,
     "data_hub__advisers": _adviser,
     "data_hub__companies": _company,
     "data_hub__interactions": _interaction,
+    "data_hub__events": _event,
+    "data_hub__interaction_export_countries": _interaction_export_country,
+    "data_hub__company_export_countries": _company_export_country,
+    "data_hub__company_export_country_histories": _company_export_country_history,
+    "data_hub__company_referrals": _company_referral,
 }

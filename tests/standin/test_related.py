@@ -16,13 +16,18 @@ from standin import StandIn
 from standin.related import (
     ADVISER_WITHOUT_INTERACTIONS_EVERY,
     CONTACT_WITHOUT_INTERACTIONS_EVERY,
+    PATHS,
+    UPDATED_SINCE,
     Universe,
     record,
 )
 
 COUNTS = {"contacts": 140, "investment_projects_dataset": 50, "data_hub__teams": 8, "data_hub__advisers": 40,
-          "data_hub__companies": 60, "data_hub__interactions": 400}
-RELATED = ["data_hub__teams", "data_hub__advisers", "data_hub__companies", "data_hub__interactions"]
+          "data_hub__companies": 60, "data_hub__events": 20, "data_hub__interactions": 400,
+          "data_hub__interaction_export_countries": 90, "data_hub__company_export_countries": 70,
+          "data_hub__company_export_country_histories": 80, "data_hub__company_referrals": 50}
+RELATED = list(PATHS)
+KEYS = {"data_hub__company_export_country_histories": "history_id"}  # the others' key is `id`
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +37,35 @@ def served() -> Iterator[dict[str, list[dict]]]:
                                                                         "investment_projects_dataset"]}
 
 
-def ids(rows: list[dict]) -> set[str]:
-    return {row["id"] for row in rows}
+def ids(rows: list[dict], key: str = "id") -> set[str]:
+    return {row[key] for row in rows}
 
 
 def test_records_are_a_pure_function_of_their_universe(served):
     universe = Universe(COUNTS, seed=3)
     for dataset in RELATED:
         assert served[dataset] == [as_json(record(dataset, i, universe)) for i in range(COUNTS[dataset])]
-        assert len(ids(served[dataset])) == COUNTS[dataset]  # unique ids
+        assert len(ids(served[dataset], KEYS.get(dataset, "id"))) == COUNTS[dataset]  # unique keys
 
 
 def test_every_id_a_record_names_is_served(served):
-    teams, advisers, companies = (ids(served[d]) for d in RELATED[:3])
+    teams, advisers, companies, events, interactions = (ids(served[f"data_hub__{d}"]) for d in (
+        "teams", "advisers", "companies", "events", "interactions"))
     contacts, projects = ids(served["contacts"]), ids(served["investment_projects_dataset"])
+    for event in served["data_hub__events"]:
+        assert {event["lead_team_id"], *event["team_ids"]} <= teams | {None}
+        assert {event["organiser_id"], event["created_by_id"]} <= advisers | {None}
+    by_id = {i["id"]: i for i in served["data_hub__interactions"]}
+    for country in served["data_hub__interaction_export_countries"]:
+        assert country["interaction__company_id"] == by_id[country["interaction__id"]]["company_id"]
+    for dataset in ("data_hub__company_export_countries", "data_hub__company_export_country_histories"):
+        assert {c["company_id"] for c in served[dataset]} <= companies
+    for referral in served["data_hub__company_referrals"]:
+        assert referral["company_id"] in companies and referral["contact_id"] in contacts | {None}
+        assert referral["interaction_id"] in interactions | {None}
+        assert {referral[f"{who}_id"] for who in ("created_by", "recipient", "completed_by")} <= advisers | {None}
+    assert {i["event_id"] for i in served["data_hub__interactions"]} - {None} <= events
+    assert any(i["event_id"] for i in served["data_hub__interactions"])
     assert {a["dit_team_id"] for a in served["data_hub__advisers"]} <= teams | {None}
     for company in served["data_hub__companies"]:
         assert {company["one_list_account_owner_id"], company["created_by_id"]} <= advisers | {None}
@@ -88,17 +108,18 @@ def test_some_people_have_no_interactions_and_others_share_a_date(served):
     assert any(i["date"] is None for i in interactions)  # no date: last in "latest interaction"
 
 
-def test_teams_and_advisers_ignore_updated_since_and_the_others_filter_on_it():
+def test_three_endpoints_ignore_updated_since_and_the_others_filter_on_it():
     with StandIn(counts=COUNTS, page_size=70, seed=3, hawk_id=HAWK_ID, hawk_key=HAWK_KEY) as server:
-        for dataset in ("data_hub__teams", "data_hub__advisers"):
+        for dataset in sorted(set(PATHS) - UPDATED_SINCE):
+            assert dataset in ("data_hub__teams", "data_hub__advisers", "data_hub__company_export_country_histories")
             for value in ("2019-06-01", "yesterday"):  # ignored, not even checked
                 results, _ = follow(f"{server.url(dataset)}?updated_since={value}")
                 assert len(results) == COUNTS[dataset]
-        for dataset in ("data_hub__companies", "data_hub__interactions"):
+        for dataset in sorted(UPDATED_SINCE):
             results, _ = follow(f"{server.url(dataset)}?updated_since=2019-06-01")
             midnight = datetime(2019, 6, 1, tzinfo=UTC)
-            want = [r for r in follow(server.url(dataset))[0]
-                    if datetime.fromisoformat(r["modified_on"].replace("Z", "+00:00")) > midnight]
+            want = [r for r in follow(server.url(dataset))[0]  # created_on where modified_on is not sent
+                    if datetime.fromisoformat(r.get("modified_on", r["created_on"])) > midnight]
             assert results == want and 0 < len(results) < COUNTS[dataset]
 
 
