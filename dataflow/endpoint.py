@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from dataflow.errors import RunError
 from dataflow.settings import PROJECT_ROOT, Secret, Settings
 
-DEMO_RECORDS = 3000
+DEMO_RECORDS = 3000  # over OMIS, investment projects and contacts
+DEMO_RELATED_RECORDS = 1000  # over the datasets whose records name each other (teams, advisers, ...)
 STARTUP_TIMEOUT = 30.0
 
 
@@ -39,7 +40,8 @@ def standin(records: int = DEMO_RECORDS) -> Iterator[Endpoint]:
     hawk_id = "data-flow-demo"
     hawk_key = secrets.token_urlsafe(32)
     env = {**os.environ, "HAWK_ID": hawk_id, "HAWK_KEY": hawk_key}
-    command = [sys.executable, "-m", "standin", "--port", "0", "--records", str(records), "--activity"]
+    command = [sys.executable, "-m", "standin", "--port", "0", "--records", str(records),
+               "--related-records", str(DEMO_RELATED_RECORDS), "--activity"]
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATASET=N",
         help="records for one dataset (repeatable; unnamed datasets get 0)",
     )
+    parser.add_argument(
+        "--related-records", type=int, default=0, metavar="N",
+        help="with --records: N more records over the nine datasets whose records name each other "
+        "(teams, advisers, companies, events, interactions, ...; default 0)",
+    )
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -133,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = StandIn(
             counts=dict(args.count) if args.count else None,
             records=args.records,
+            related_records=args.related_records,
             page_size=args.page_size,
             hawk_id=hawk_id,
             hawk_key=hawk_key,

@@ -49,6 +49,14 @@ PATHS: dict[str, str] = {
     "data_hub__company_export_country_histories": "/v4/dataset/company-export-country-history-dataset",
     "data_hub__company_referrals": "/v4/dataset/company-referrals-dataset",
 }
+#: How `split_related` shares records out over these datasets (percent).
+SHARES = {
+    "data_hub__teams": 2, "data_hub__advisers": 8, "data_hub__companies": 15, "data_hub__events": 3,
+    "data_hub__interactions": 40, "data_hub__interaction_export_countries": 10,
+    "data_hub__company_export_countries": 8, "data_hub__company_export_country_histories": 8,
+    "data_hub__company_referrals": 6,
+}
+
 #: The endpoints that filter on `updated_since` (`modified_on >`, the record's own or, where
 #: it is not sent, as the stand-in keeps it: its created_on); the others ignore it.
 UPDATED_SINCE = frozenset(PATHS) - {
@@ -80,6 +88,15 @@ _HISTORY_TYPES = (("insert", 60), ("update", 30), ("delete", 10))
 _EVENT_TYPES = ("Seminar", "Trade mission", "Exhibition", "Outward mission", "Webinar")
 _LOCATION_TYPES = ("HQ", "Post", "Regional", None)
 _REFERRAL_STATUSES = (("outstanding", 50), ("complete", 40), ("closed", 10))
+
+
+def split_related(total: int) -> dict[str, int]:
+    """`total` records shared out over these datasets (`SHARES`); interactions get the rest."""
+    if total < 0:
+        raise ValueError("related records must be >= 0")
+    counts = {name: total * share // 100 for name, share in SHARES.items()}
+    counts["data_hub__interactions"] += total - sum(counts.values())
+    return counts
 
 
 @dataclass(frozen=True)
@@ -147,7 +164,7 @@ def _team(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]
         "role__name": draw.choice(_ROLES),
         "uk_region__name": draw.choice(pools.UK_REGIONS) if country == "United Kingdom" else None,
         "country__name": country if draw.random() > 0.1 else None,
-        "disabled_on": _stamp(_FIRST_DAY + timedelta(days=draw.randrange(900))) if draw.random() < 0.1 else None,
+        "disabled_on": _stamp(_FIRST_DAY + timedelta(days=draw.randrange(900))) if index % 5 == 4 else None,
     }
 
 
@@ -215,7 +232,7 @@ def _company(draw: random.Random, index: int, universe: Universe) -> dict[str, A
         "reference_code": f"ORG-{index:08d}" if draw.random() < 0.5 else "",
         "registered_address_1": f"{draw.randrange(1, 300)} {draw.choice(pools.STREETS)}" if draw.random() < 0.7
         else None,
-        "registered_address_2": None,
+        "registered_address_2": draw.choice(pools.ADDRESS_2) if draw.random() < 0.2 else None,
         "registered_address_country__name": country,
         "registered_address_county": county,
         "registered_address_postcode": postcode,
@@ -314,7 +331,7 @@ def _event(draw: random.Random, index: int, universe: Universe) -> dict[str, Any
         "team_ids": teams or [None],
         "uk_region__name": draw.choice(pools.UK_REGIONS) if country == "United Kingdom" else None,
         "created_by_id": None if organiser is None else universe.id_of("data_hub__advisers", organiser),
-        "disabled_on": _stamp(start + timedelta(days=30)) if draw.random() < 0.05 else None,
+        "disabled_on": _stamp(start + timedelta(days=30)) if index % 7 == 6 else None,
     }
 
 

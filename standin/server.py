@@ -64,11 +64,13 @@ def split_records(total: int) -> dict[str, int]:
     return counts
 
 
-def _resolve_counts(counts: Mapping[str, int] | None, records: int | None) -> dict[str, int]:
-    if counts is not None and records is not None:
+def _resolve_counts(counts: Mapping[str, int] | None, records: int | None, related_records: int = 0,
+                    ) -> dict[str, int]:
+    if counts is not None and (records is not None or related_records):
         raise ValueError("give either counts or records, not both")
     if counts is None:
-        return {**split_records(DEFAULT_RECORDS if records is None else records), **dict.fromkeys(related.PATHS, 0)}
+        return {**split_records(DEFAULT_RECORDS if records is None else records),
+                **related.split_related(related_records)}
     unknown = set(counts) - set(ALL_PATHS)
     if unknown:
         raise ValueError(f"unknown dataset(s) in counts: {sorted(unknown)}")
@@ -96,6 +98,7 @@ class StandIn:
         *,
         counts: Mapping[str, int] | None = None,
         records: int | None = None,
+        related_records: int = 0,
         page_size: int = 100,
         hawk_id: str,
         hawk_key: str,
@@ -110,7 +113,7 @@ class StandIn:
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
-        self.counts: dict[str, int] = _resolve_counts(counts, records)
+        self.counts: dict[str, int] = _resolve_counts(counts, records, related_records)
         self.page_size = page_size
         self.seed = seed
         self.host = host

@@ -169,3 +169,42 @@ VIEW_COLUMNS = {
         "Company Registered Address Postcode",
     ],
 }
+
+
+# ---------------------------------------------------------------- the later datasets
+
+#: The later data-flow's datasets, tables and fields (a copy of the seed's list).
+LATER = json.loads((Path(__file__).parent / "fixtures" / "datahub_datasets_later.json").read_text())
+LATER_DATASETS = {
+    d["later_table_name"]: d for d in LATER["datasets"]
+    if d["later_table_name"] not in ("data_hub__orders", "data_hub__investment_projects", "data_hub__contacts")
+}
+#: SQLAlchemy type -> PostgreSQL's name of the column type (information_schema.columns.data_type).
+LATER_TYPES = {"UUID": "uuid", "String": "character varying", "Text": "text", "DateTime": "timestamp without time zone",
+               "Date": "date", "ARRAY(Text)": "ARRAY", "Numeric": "numeric", "BigInteger": "bigint",
+               "Integer": "integer", "Boolean": "boolean"}
+
+
+def later_value(value: Any, later_type: str) -> Any:
+    """A Data Hub value as the later data-flow's column holds it (psycopg2's Python value)."""
+    if value is None:
+        return None
+    if isinstance(value, list) and later_type != "ARRAY(Text)":
+        return pg_array_text(value)  # a list in a String column: PostgreSQL's array text form
+    if later_type == "DateTime":
+        return parse_timestamp(value).astimezone(UTC).replace(tzinfo=None)
+    if later_type == "Date":
+        return dt.date.fromisoformat(value[:10])
+    if later_type == "Numeric":
+        return Decimal(str(value))
+    if later_type in ("Integer", "BigInteger"):
+        return int(value)
+    if later_type == "Boolean":
+        return bool(value)
+    return value  # text, uuid (as psycopg2 returns it, a string) and text[] (a list)
+
+
+def later_rows(dataset: str, source_records: Iterable[dict[str, Any]]) -> list[tuple]:
+    """The rows of a later dataset's table, columns in the later system's order."""
+    fields = LATER_DATASETS[dataset]["fields"]
+    return [tuple(later_value(record.get(source), kind) for source, _, kind, *_ in fields) for record in source_records]

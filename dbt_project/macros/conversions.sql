@@ -48,3 +48,27 @@
         else cast({{ column }} as varchar({{ length }}))
     end
 {%- endmacro %}
+
+
+{% macro to_utc_timestamp(column) -%}
+    {#-
+        A Data Hub timestamp into a `timestamp` (without time zone) column, as the later
+        data-flow declared them: the UTC wall time (Data Hub sends UTC, ending in Z).
+    -#}
+    ({{ to_timestamptz(column) }}) at time zone 'UTC'
+{%- endmacro %}
+
+
+{% macro to_text_array(column) -%}
+    {#-
+        A JSON list into a `text[]` column, in its order; JSON null is NULL and a null
+        element stays a NULL element (Data Hub sends `[null]` for a list with no rows).
+    -#}
+    case jsonb_typeof({{ column }})
+        when 'array' then array(
+            select element.value
+            from jsonb_array_elements_text({{ column }}) with ordinality as element (value, position)
+            order by element.position
+        )
+    end
+{%- endmacro %}
