@@ -200,10 +200,11 @@ def load(
     seconds.update(extracted.seconds)
     report.rows, report.pages = extracted.rows, extracted.pages
     report.extracts = {name: fetched.as_json() for name, fetched in extracted.fetched.items()}
+    width = max(map(len, extracted.rows), default=0)
     for name, rows in extracted.rows.items():
         pages = extracted.pages.get(name, 0)
         how = extracted.fetched[name]
-        reporter.event("extracted", f"  extract  {name:<30} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
+        reporter.event("extracted", f"  extract  {name:<{width}} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
                        dataset=name, rows=rows, pages=pages, **how.as_json())
     report.drift = extracted.drift()
     for note in report.drift:

@@ -84,7 +84,7 @@ def extract_dataset(
             shutil.rmtree(pipelines, ignore_errors=True)
     rows, pages = extracted.rows.get(dataset, 0), extracted.pages.get(dataset, 0)
     how = extracted.fetched[dataset]
-    reporter.event("extracted", f"  extract  {dataset:<30} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
+    reporter.event("extracted", f"  extract  {dataset} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
                    dataset=dataset, rows=rows, pages=pages, **how.as_json())
     for note in extracted.drift():
         reporter.warning(note)

@@ -208,3 +208,11 @@ def later_rows(dataset: str, source_records: Iterable[dict[str, Any]]) -> list[t
     """The rows of a later dataset's table, columns in the later system's order."""
     fields = LATER_DATASETS[dataset]["fields"]
     return [tuple(later_value(record.get(source), kind) for source, _, kind, *_ in fields) for record in source_records]
+
+#: Data Hub's endpoints that ignore `updated_since` (data-hub-api's BaseDatasetView): fetched whole.
+NO_UPDATED_SINCE = frozenset({"data_hub__teams", "data_hub__advisers", "data_hub__company_export_country_histories"})
+
+
+def full_reason(dataset: str, reason: str) -> str:
+    """The reason an extract gives for a full fetch of `dataset`, where `reason` is why others were."""
+    return "its endpoint has no updated_since" if dataset in NO_UPDATED_SINCE else reason
