@@ -200,16 +200,17 @@ def build(
                    f"views {', '.join(v.name for v in views) or '(none)'}. ds is the logical date.",
         ) as dag:
             dags[dag.dag_id] = dag
-            _tasks(dag.dag_id, scheduled, views, datasets, project.contracts,
+            _tasks(dag.dag_id, scheduled, views, datasets, project.built_from(datasets), project.contracts,
                    audit_datasets, publish_datasets, build_period_views)
     return dags
 
 
-def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datasets: list[str],
+def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datasets: list[str], built: list[str],
            contracts: dict[str, list[tuple[str, str, bool]]],
            audit_datasets: Any, publish_datasets: Any, build_period_views: Any) -> None:
-    """The tasks of one DAG: extract_<dataset> (parallel) >> audit >> publish >> views."""
-    outlets = [asset(d) for d in datasets]
+    """The tasks of one DAG: extract_<dataset> (parallel) >> audit >> publish >> views. The
+    audit and the publish take `built`: the datasets and the derived tables built from them."""
+    outlets = [asset(d) for d in built]
 
     @task(pool=AIRFLOW_POOL)
     def extract(dataset: str) -> dict[str, Any]:
@@ -228,15 +229,15 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
         ti = context["ti"]
         # One id per audit attempt: publish takes only what this very attempt certified.
         audit_id = f"{dag_name}/{context['run_id']}/audit/{ti.try_number}"
-        result = stage(audit_datasets, task_settings(), period, datasets, audit_id, Reporter())
+        result = stage(audit_datasets, task_settings(), period, built, audit_id, Reporter())
         return {"audit_id": audit_id, "ds": period.ds.isoformat(), **result}
 
     @task(outlets=outlets)
     def publish(audited: dict[str, Any]) -> dict[str, int]:
         context = get_current_context()
-        rows = stage(publish_datasets, task_settings(), {d: contracts[d] for d in datasets},
+        rows = stage(publish_datasets, task_settings(), {d: contracts[d] for d in built},
                      audited["audit_id"], Reporter())
-        for table in datasets:
+        for table in built:
             context["outlet_events"][asset(table)].extra = {"rows": rows.get(table, 0), "ds": audited["ds"]}
         return rows
 

@@ -31,9 +31,14 @@ class Model:
     name: str
     alias: str
     kind: str  # "datasets" or "views"
-    depends_on: tuple[str, ...]  # names of the dataset models it reads
+    depends_on: tuple[str, ...]  # names of the dataset models it reads (a derived table: and raw tables)
     meta: dict[str, Any]
     columns: tuple[tuple[str, str, bool], ...]  # (name, data_type, not null) from the contract
+
+
+def derived_for(models: dict[str, Model], datasets: list[str]) -> list[str]:
+    """The derived tables built from these datasets only: audited and published with them."""
+    return sorted(m.name for m in models.values() if m.kind == "derived" and set(m.depends_on) <= set(datasets))
 
 
 @dataclass
@@ -134,6 +139,8 @@ class DbtProject:
         for node in by_id.values():
             kind = node.fqn[1] if len(node.fqn) > 2 else "other"
             deps = tuple(by_id[d].name for d in node.depends_on.nodes if d in by_id)
+            if kind == "derived":  # a raw table it reads is a dataset it needs loaded too
+                deps += tuple(d.rsplit(".", 1)[-1] for d in node.depends_on.nodes if d.startswith("source."))
             columns = tuple(
                 (name, column.data_type or "", any(c.type == "not_null" for c in column.constraints))
                 for name, column in node.columns.items()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
 from dataflow.audit import audit
-from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
+from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, derived_for
 from dataflow.errors import RunError
 from dataflow.plan import Period, RunOptions, effective_next_ds, latest_month, plan
 from dataflow.report import Reporter
@@ -211,9 +211,10 @@ def load(
         report.warnings.append(note)
         reporter.warning(note)
 
+    built = datasets + derived_for(project.models, datasets)  # what is audited and published
     with timed(seconds, "audit"):
         audited = audit(
-            project, connection, datasets, list(period.views),
+            project, connection, built, list(period.views),
             raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
             raw_text_fields={d.name: d.text_fields for d in sources},
             keys={d.name: d.key for d in sources},
@@ -224,7 +225,7 @@ def load(
         report.warnings.append(warning)
         reporter.warning(warning)
     with timed(seconds, "publish"):
-        contracts = {d: list(project.models[d].columns) for d in datasets}
+        contracts = {d: list(project.models[d].columns) for d in built}
         published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
     report.published = {item.dataset: item.rows for item in published}
     report.merged = {item.dataset: item.changed for item in published if item.changed is not None}

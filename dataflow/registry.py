@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataflow import parse_cache, schedule
@@ -39,7 +39,12 @@ class View:
 class Registry:
     datasets: tuple[str, ...]  # in the dbt source's order
     views: tuple[View, ...]
-    contracts: dict[str, list[tuple[str, str, bool]]]  # dataset -> its model's contract columns
+    contracts: dict[str, list[tuple[str, str, bool]]]  # dataset or derived table -> its contract columns
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # derived table -> the datasets it reads
+
+    def built_from(self, datasets: list[str]) -> list[str]:
+        """The datasets and the derived tables built from them only: what is audited and published."""
+        return datasets + sorted(d for d, reads in self.derived.items() if set(reads) <= set(datasets))
 
     def schedules(self) -> dict[str, list[View]]:
         """The views by schedule expression, in order of each schedule's first view."""
@@ -97,8 +102,9 @@ def load() -> Registry:
         View(model.name, model.depends_on, schedule.from_meta(model.name, model.meta))
         for model in sorted(parsed.values(), key=lambda m: m.name) if model.kind == "views"
     )
-    contracts = {name: list(parsed[name].columns) for name in datasets if name in parsed}
-    return Registry(datasets, views, contracts)
+    derived = {model.name: model.depends_on for model in parsed.values() if model.kind == "derived"}
+    contracts = {name: list(parsed[name].columns) for name in (*datasets, *derived) if name in parsed}
+    return Registry(datasets, views, contracts, derived)
 
 
 if __name__ == "__main__":

@@ -249,7 +249,7 @@ def _company(draw: random.Random, index: int, universe: Universe) -> dict[str, A
 
 
 def _interaction(draw: random.Random, index: int, universe: Universe) -> dict[str, Any]:
-    day = _FIRST_DAY + timedelta(days=draw.randrange(900))
+    day = _FIRST_DAY + timedelta(weeks=draw.randrange(120))  # on Mondays: people meet on the same days
     when = day + timedelta(hours=draw.choice((9, 14)), minutes=draw.choice((0, 30)))  # dates tie
     created = when + timedelta(hours=draw.randrange(1, 72))
     modified = created + timedelta(days=draw.randrange(30), seconds=draw.randrange(86_400))

@@ -216,3 +216,19 @@ NO_UPDATED_SINCE = frozenset({"data_hub__teams", "data_hub__advisers", "data_hub
 def full_reason(dataset: str, reason: str) -> str:
     """The reason an extract gives for a full fetch of `dataset`, where `reason` is why others were."""
     return "its endpoint has no updated_since" if dataset in NO_UPDATED_SINCE else reason
+
+
+def latest_interactions(people: Iterable[str], interactions: Iterable[dict[str, Any]], field: str) -> dict[str, Any]:
+    """For each person id, the id of the latest interaction whose `field` list names them, or None.
+
+    Latest: the latest date (the day of Data Hub's `date`), interactions without one last;
+    on the same day the latest created_on, then the greatest id (the rule the tables document).
+    """
+    best: dict[str, tuple] = {}
+    for interaction in interactions:
+        day = interaction["date"][:10] if interaction["date"] else None
+        rank = (day is not None, day or "", parse_timestamp(interaction["created_on"]), interaction["id"])
+        for person in interaction[field] or []:
+            if person is not None and (person not in best or rank > best[person][0]):
+                best[person] = (rank, interaction["id"])
+    return {person: best[person][1] if person in best else None for person in people}
