@@ -2,13 +2,7 @@ with
 
 participations as (
 
-    select
-        cast(named.adviser_id as uuid) as adviser_id,
-        interactions.id as interaction_id,
-        {{ latest_first('named.adviser_id', 'interactions') }} as latest_rank
-    from {{ ref('data_hub__interactions') }} as interactions
-    cross join lateral unnest(interactions.adviser_ids) as named (adviser_id)
-    where named.adviser_id is not null
+    {{ interactions_by_person('adviser_id', 'adviser_ids') }}
 
 )
 

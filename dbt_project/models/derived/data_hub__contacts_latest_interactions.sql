@@ -12,13 +12,7 @@ contacts as (
 
 participations as (
 
-    select
-        cast(named.contact_id as uuid) as contact_id,
-        interactions.id as interaction_id,
-        {{ latest_first('named.contact_id', 'interactions') }} as latest_rank
-    from {{ ref('data_hub__interactions') }} as interactions
-    cross join lateral unnest(interactions.contact_ids) as named (contact_id)
-    where named.contact_id is not null
+    {{ interactions_by_person('contact_id', 'contact_ids') }}
 
 )
 
