@@ -30,15 +30,20 @@ class Model:
 
     name: str
     alias: str
-    kind: str  # "datasets" or "views"
+    kind: str  # "datasets", "derived" or "views" (its folder)
     depends_on: tuple[str, ...]  # names of the dataset models it reads (a derived table: and raw tables)
     meta: dict[str, Any]
     columns: tuple[tuple[str, str, bool], ...]  # (name, data_type, not null) from the contract
 
 
-def derived_for(models: dict[str, Model], datasets: list[str]) -> list[str]:
-    """The derived tables built from these datasets only: audited and published with them."""
-    return sorted(m.name for m in models.values() if m.kind == "derived" and set(m.depends_on) <= set(datasets))
+def derived_tables(models: dict[str, Model]) -> dict[str, tuple[str, ...]]:
+    """Each derived table (models/derived) and the datasets it reads."""
+    return {m.name: m.depends_on for m in models.values() if m.kind == "derived"}
+
+
+def built_from(derived: dict[str, tuple[str, ...]], datasets: list[str]) -> list[str]:
+    """The datasets and the derived tables built from them only: what a run audits and publishes."""
+    return datasets + sorted(name for name, reads in derived.items() if set(reads) <= set(datasets))
 
 
 @dataclass

@@ -92,10 +92,10 @@ def write_scope(
                 dataset text primary key, mode text not null, key text,
                 after_load_id numeric, through_load_id numeric, full_extract timestamp with time zone,
                 previous_sql_hash text, sql_hash text)""").format(scope))
-        state = _state(cursor)
+        state, last_fulls = _state(cursor), _last_fulls(cursor)
         for dataset, key in keys.items():
             through = _max_load_id(cursor, raw_schema, dataset)
-            last_full = _last_full(cursor, dataset)
+            last_full = last_fulls.get(dataset)
             published = state.get(dataset)
             by_key = (
                 key is not None
@@ -147,13 +147,13 @@ def _state(cursor: PgCursor) -> dict[str, tuple[Decimal | None, dt.datetime | No
     return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
 
 
-def _last_full(cursor: PgCursor, dataset: str) -> dt.datetime | None:
+def _last_fulls(cursor: PgCursor) -> dict[str, dt.datetime]:
+    """When each dataset's last full extract began (`extract.incremental`'s state)."""
     cursor.execute("select to_regclass('dataflow.extract_state')")
     if cursor.fetchone()[0] is None:
-        return None
-    cursor.execute("select last_full from dataflow.extract_state where dataset = %s", (dataset,))
-    row = cursor.fetchone()
-    return row[0] if row else None
+        return {}
+    cursor.execute("select dataset, last_full from dataflow.extract_state")
+    return dict(cursor.fetchall())
 
 
 def _max_load_id(cursor: PgCursor, schema: str, table: str) -> Decimal | None:

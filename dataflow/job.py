@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
 from dataflow.audit import audit
-from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, derived_for
+from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, built_from, derived_tables
 from dataflow.errors import RunError
 from dataflow.plan import Period, RunOptions, effective_next_ds, latest_month, plan
 from dataflow.report import Reporter
@@ -211,7 +211,7 @@ def load(
         report.warnings.append(note)
         reporter.warning(note)
 
-    built = datasets + derived_for(project.models, datasets)  # what is audited and published
+    built = built_from(derived_tables(project.models), datasets)  # what is audited and published
     with timed(seconds, "audit"):
         audited = audit(
             project, connection, built, list(period.views),

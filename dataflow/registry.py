@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataflow import parse_cache, schedule
-from dataflow.dbt_project import DbtProject, Model
+from dataflow.dbt_project import DbtProject, Model, built_from, derived_tables
 from dataflow.settings import PROJECT_ROOT, Secret, from_environment, work_dir
 from dataflow.warehouse import Target
 
@@ -44,7 +44,7 @@ class Registry:
 
     def built_from(self, datasets: list[str]) -> list[str]:
         """The datasets and the derived tables built from them only: what is audited and published."""
-        return datasets + sorted(d for d, reads in self.derived.items() if set(reads) <= set(datasets))
+        return built_from(self.derived, datasets)
 
     def schedules(self) -> dict[str, list[View]]:
         """The views by schedule expression, in order of each schedule's first view."""
@@ -102,7 +102,7 @@ def load() -> Registry:
         View(model.name, model.depends_on, schedule.from_meta(model.name, model.meta))
         for model in sorted(parsed.values(), key=lambda m: m.name) if model.kind == "views"
     )
-    derived = {model.name: model.depends_on for model in parsed.values() if model.kind == "derived"}
+    derived = derived_tables(parsed)
     contracts = {name: list(parsed[name].columns) for name in (*datasets, *derived) if name in parsed}
     return Registry(datasets, views, contracts, derived)
 
