@@ -105,7 +105,7 @@ class Universe:
 
     counts: dict[str, int]
     seed: int = 0
-    _contact_ids: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    _seed_ids: dict[tuple[str, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     def count(self, dataset: str) -> int:
         return self.counts.get(dataset, 0)
@@ -114,15 +114,12 @@ class Universe:
         """The id of record `index` of `dataset` (a seed dataset's from its own generator)."""
         if dataset in PATHS:
             return _uuid(dataset, self.seed, index)
-        cached = self._contact_ids.get(index) if dataset == "contacts" else None
-        if cached is not None:
-            return cached
-        from standin.data import record  # the seed datasets' generator; imports this module
+        cached = self._seed_ids.get((dataset, index))
+        if cached is None:
+            from standin.data import record  # the seed datasets' generator; imports this module
 
-        value = record(dataset, index, seed=self.seed)["id"]
-        if dataset == "contacts":
-            self._contact_ids[index] = value
-        return value
+            cached = self._seed_ids[dataset, index] = record(dataset, index, seed=self.seed)["id"]
+        return cached
 
 
 def _uuid(dataset: str, seed: int, index: int) -> str:
