@@ -10,7 +10,9 @@
 
 Configuration comes from the environment (see .env.example). Failures end with one
 line on stderr and a non-zero exit: 2 for usage errors, 3 when another run holds the
-database, 1 for a run that failed. A failed run publishes nothing.
+database, 1 for a run that failed. A failed run publishes nothing, except the publish
+units (a dataset and what is built from it) it could publish whole; the error line
+names every unit it did not publish.
 """
 
 from __future__ import annotations
@@ -117,13 +119,17 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Extract, audit (contracts, dbt tests, quality gate), publish, build the views."""
+    """Extract, audit (contracts, dbt tests, quality gate), publish, build the views.
+
+    A run that left publish units unpublished ends with one error line naming them (exit 1)."""
     from dataflow.job import run as run_job
+    from dataflow.units import not_published
 
     reporter = Reporter(args.log_format, args.quiet)
     reports = run_job(settings, options_from(args), reporter)
     if not reports:
         return 0
+    unpublished = reports[0].unpublished
     seconds = reports[-1].seconds
     for report in reports[:-1]:
         for phase, value in report.seconds.items():
@@ -131,7 +137,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.log_format == "json":
         loaded = next((r for r in reports if r.rows), reports[0])
         summary = {
-            "event": "done", "status": "success", "demo": any(r.demo for r in reports),
+            "event": "done", "status": "failed" if unpublished else "success", "unpublished": unpublished,
+            "demo": any(r.demo for r in reports),
             "ds": [r.ds.isoformat() for r in reports],
             "rows": loaded.rows, "pages": loaded.pages, "views": [v for r in reports for v in r.views],
             "tests_passed": loaded.tests_passed, "warnings": loaded.warnings,
@@ -139,7 +146,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         }
         if not args.quiet:
             print(json.dumps(summary), flush=True)
-    else:
+    elif not unpublished:  # else the error line below ends it
         phases = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items() if k != "total")
         periods = ", ".join(r.ds.isoformat() for r in reports)
         demo = " (demo data)" if any(r.demo for r in reports) else ""
@@ -148,6 +155,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             from dataflow.warehouse import embedded
 
             reporter.event("hint", f"query it: psql '{embedded().dsn(with_password=False)}'")
+    if unpublished:
+        print(f"error: {redact.text(not_published(unpublished))}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,6 +1,10 @@
 """Contender (a), the fetch floor: Hawk-fetch every page of every dataset, serially, and
 discard it. Nothing can load the data faster than it can be fetched this way.
 
+Every dataset the project declares is fetched as the extract asks for it: the endpoint
+and query parameters (interactions' `page_size=10000`) come from the sources file, read
+here on its own.
+
 Each request is signed with mohawk, each response's Server-Authorization verified
 (bench/signed_get.py), and only `next` is read from the body.
 
@@ -14,12 +18,22 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
+from urllib.parse import urlencode
 
 import msgspec
 import requests
+import yaml
 from signed_get import signed_get
 
-PATHS = ["/v4/dataset/omis-dataset", "/v4/dataset/investment-projects-dataset", "/v4/dataset/contacts-dataset"]
+SOURCES = Path(__file__).resolve().parent.parent / "dbt_project" / "models" / "datasets" / "_datahub__sources.yml"
+
+
+def paths() -> list[str]:
+    """Each declared dataset's endpoint, with its query parameters."""
+    tables = yaml.safe_load(SOURCES.read_text())["sources"][0]["tables"]
+    return [table["meta"]["endpoint"] + (f"?{urlencode(table['meta']['query'])}" if table["meta"].get("query") else "")
+            for table in tables]
 
 
 class Page(msgspec.Struct):
@@ -33,7 +47,7 @@ def main(base_url: str) -> None:
     decode = msgspec.json.Decoder(Page).decode
     records = pages = 0
     started = time.perf_counter()
-    for path in PATHS:
+    for path in paths():
         url: str | None = base_url + path
         while url:
             page = decode(signed_get(session, credentials, url).content)

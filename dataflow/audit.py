@@ -11,10 +11,13 @@ After an incremental extract, a dataset model with a key is audited from the cha
 rows merged with the unchanged published ones (`delta.py` decides and says so in the
 audit schema's scope table); everything above judges that merged table the same way.
 
-An audit that passes ends by writing its certificate into the audit schema: the audit id
-(a run id) of the run that audited these tables. Publishing asks for that id, so it
-never publishes tables that failed their audit, nor another run's (the stages may run
-as separate scheduler tasks, and a user may clear and rerun one of them).
+The run's tables and views are audited as publish units (`units.py`): a unit whose
+dataset failed to extract, whose model or tests failed in dbt, or which failed the gate
+is not certified, and the others are. The audit ends by writing its certificate into the
+audit schema: per unit, the audit id (a run id) of the run that audited it and whether it
+passed, or why not. Publishing asks for that id, so it never publishes a unit that failed
+its audit, nor another run's (the stages may run as separate scheduler tasks, and a user
+may clear and rerun one of them).
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from psycopg2 import sql
 from dataflow import delta, quality, unfit_values
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
 from dataflow.errors import RunError
+from dataflow.units import Unit, group, not_published, unit_of
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
 
     from dataflow.dbt_project import DbtProject
 
-#: The table in the audit schema naming the audit that passed (not a dataset: no dbt model has it).
+#: The table in the audit schema naming the audit and its units (not a dataset: no dbt model has it).
 CERTIFICATE = "_dataflow_audit"
 
 
@@ -42,6 +46,22 @@ class AuditResult:
     tests_passed: int
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    passed: list[Unit] = field(default_factory=list)  # certified: may be published
+    failed: dict[str, str] = field(default_factory=dict)  # unit name -> why it may not be published
+
+
+@dataclass(frozen=True)
+class Certified:
+    """One unit's entry in an audit's certificate."""
+
+    audit_id: str
+    unit: str
+    tables: tuple[str, ...]
+    reason: str | None  # None: passed
+
+    @property
+    def passed(self) -> bool:
+        return self.reason is None
 
 
 def drop_audit_schema(connection: PgConnection) -> None:
@@ -49,6 +69,14 @@ def drop_audit_schema(connection: PgConnection) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f'drop schema if exists "{AUDIT_SCHEMA}" cascade')
     connection.commit()
+
+
+def run_units(project: DbtProject, tables: list[str], views: list[str]) -> list[Unit]:
+    """The publish units of `tables` (datasets and derived tables) and the `views` over them."""
+    models = project.models
+    return group([t for t in tables if models[t].kind != "derived"],
+                 {t: models[t].depends_on for t in tables if models[t].kind == "derived"},
+                 {v: models[v].depends_on for v in views if set(models[v].depends_on) <= set(tables)})
 
 
 def audit(
@@ -64,53 +92,82 @@ def audit(
     keys: dict[str, str | None] | None = None,
     allow_shrink: bool = False,
     null_columns: str = "warn",
+    not_loaded: dict[str, str] | None = None,
 ) -> AuditResult:
     """Build, test and gate `datasets` (and the `views` over them) from their raw tables.
 
-    `project` is the parsed dbt project for the run's ds; `raw_schema` and `raw_fields`
-    name the raw tables' schema and each dataset's source fields (the raw table's
-    columns), for the gate's all-null check; `audit_id` is written as the certificate
-    once everything passed. A value that does not fit its contract type is named with its
-    raw field and an example record (its key from `keys`) among `raw_text_fields`.
-    Raises a DataFlowError naming the first failure; publishes nothing either way."""
+    `project` is the parsed dbt project for the run's ds; `datasets` are the dataset
+    models and the derived tables built from them; `raw_schema` and `raw_fields` name the
+    raw tables' schema and each dataset's source fields (the raw table's columns), for the
+    gate's all-null check; `audit_id` is written into the certificate. A value that does
+    not fit its contract type is named with its raw field and an example record (its key
+    from `keys`) among `raw_text_fields`. `not_loaded` names datasets whose extract failed,
+    and why: their units are not audited. Returns the units that passed and those that
+    did not; raises a DataFlowError when none passed. Publishes nothing either way."""
+    units = run_units(project, datasets, views)
+    failed: dict[str, str] = {}
+    for dataset, reason in (not_loaded or {}).items():
+        unit = unit_of(units, dataset)
+        if unit is not None:
+            failed.setdefault(unit.name, reason)
     drop_audit_schema(connection)
-    delta.write_scope(connection, AUDIT_SCHEMA, PUBLISHED_SCHEMA, raw_schema,
-                      {name: project.models[name].meta.get("key") for name in datasets})
-    try:
-        built = project.build_audit(datasets, views)
-    except RunError as failure:
-        explained = unfit_values.explain(connection, str(failure), raw_schema, raw_text_fields or {}, keys or {})
-        if explained is None:
-            raise
-        raise RunError(explained) from None
+    candidates = [u for u in units if u.name not in failed]
+    built_tests = 0
+    if candidates:
+        tables = [t for u in candidates for t in u.tables]
+        delta.write_scope(connection, AUDIT_SCHEMA, PUBLISHED_SCHEMA, raw_schema,
+                          {name: project.models[name].meta.get("key") for name in tables})
+        built = project.build_audit(tables, [v for u in candidates for v in u.views])
+        built_tests = built.tests_passed
+        for concerns, reason in built.failures:
+            message = f"dbt build failed: {reason}"
+            message = unfit_values.explain(connection, message, raw_schema, raw_text_fields or {},
+                                           keys or {}) or message
+            touched = [u for u in candidates if set(concerns) & set(u.members())]
+            for unit in touched or candidates:  # a failure no unit owns holds back every one
+                failed.setdefault(unit.name, message)
+    gated = [t for u in candidates if u.name not in failed for t in u.tables]
     gate = quality.check(
         connection,
-        {name: {"meta": project.models[name].meta, "fields": raw_fields.get(name, [])} for name in datasets},
+        {name: {"meta": project.models[name].meta, "fields": raw_fields.get(name, [])} for name in gated},
         {"raw": raw_schema, "audit": AUDIT_SCHEMA, "published": PUBLISHED_SCHEMA},
         allow_shrink=allow_shrink,
         null_columns=null_columns,
     )
-    certify(connection, audit_id)
-    return AuditResult(built.tests_passed, gate.rows, gate.warnings)
+    for table, reason in gate.failures.items():
+        unit = unit_of(units, table)
+        if unit is not None:
+            failed.setdefault(unit.name, reason)
+    passed = [u for u in units if u.name not in failed]
+    failed = {u.name: failed[u.name] for u in units if u.name in failed}  # in the units' order
+    if not passed:
+        raise RunError(not_published(failed))
+    certify(connection, audit_id, units, failed)
+    return AuditResult(built_tests, gate.rows, gate.warnings, passed, failed)
 
 
-def certify(connection: PgConnection, audit_id: str) -> None:
-    """Record that the audit schema's tables passed the audit of `audit_id`."""
+def certify(connection: PgConnection, audit_id: str, units: list[Unit], failed: dict[str, str]) -> None:
+    """Record the `units` of the audit of `audit_id`: each passed, or `failed` names why not."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("create table {} as select %s::text as audit_id, now() as audited_at").format(
-                sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)),
-            (audit_id,),
-        )
+        cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(AUDIT_SCHEMA)))
+        cursor.execute(sql.SQL("""
+            create table {} (
+                audit_id text not null, unit text primary key, tables text[] not null, reason text,
+                audited_at timestamp with time zone not null default now())""").format(
+            sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)))
+        for unit in units:
+            cursor.execute(sql.SQL("insert into {} (audit_id, unit, tables, reason) values (%s, %s, %s, %s)").format(
+                sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)), (audit_id, unit.name, list(unit.tables),
+                                                             failed.get(unit.name)))
     connection.commit()
 
 
-def certified(connection: PgConnection, audit_schema: str) -> str | None:
-    """The audit id whose audit the schema's tables passed; None when no audit passed."""
+def certificate(connection: PgConnection, audit_schema: str) -> list[Certified]:
+    """The units the audit schema holds, passed or not; empty when no audit finished."""
     with connection.cursor() as cursor:
         cursor.execute("select to_regclass(%s)", (f'"{audit_schema}"."{CERTIFICATE}"',))
         if cursor.fetchone()[0] is None:
-            return None
-        cursor.execute(sql.SQL("select audit_id from {}").format(sql.Identifier(audit_schema, CERTIFICATE)))
-        row = cursor.fetchone()
-    return row[0] if row else None
+            return []
+        cursor.execute(sql.SQL("select audit_id, unit, tables, reason from {} order by unit").format(
+            sql.Identifier(audit_schema, CERTIFICATE)))
+        return [Certified(audit_id, unit, tuple(tables), reason) for audit_id, unit, tables, reason in cursor]

@@ -2,10 +2,13 @@
 
 One DAG per view schedule (`data_flow_monthly` for the @monthly views): an
 `extract_<dataset>` task per dataset its views read, in parallel and in the `datahub_api`
-pool, then `audit`, `publish` and `views`. Each task calls a stage of `dataflow.tasks`,
-the functions `orchestrate.py` is built from, and hands on nothing but names through
-XCom: the data lives in the warehouse. Datasets that no view reads are loaded by the
-@monthly DAG (or the first one).
+pool, then `audit`, `publish` and `views`. A failed extract does not stop the others:
+the audit runs once every extract is done and leaves out the publish units whose extract
+failed; audit and publish pass on what they could certify and publish, and the `views`
+task, last, fails naming every unit not published (after building the views it could).
+Each task calls a stage of `dataflow.tasks`, the functions `orchestrate.py` is built
+from, and hands on nothing but names through XCom: the data lives in the warehouse.
+Datasets that no view reads are loaded by the @monthly DAG (or the first one).
 
 Airflow schedules: a run's `ds` is its logical date, the start of the period it builds
 (the run for August, ds 2019-08-01, starts once August has ended); catch-up from the
@@ -22,7 +25,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from airflow.sdk import DAG, Asset, Connection, CronDataIntervalTimetable, Param, get_current_context, task
+from airflow.sdk import DAG, Asset, AssetAlias, Connection, CronDataIntervalTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 from airflow.sdk.log import mask_secret
 
@@ -35,6 +38,7 @@ from dataflow.report import Reporter
 from dataflow.schedule import PRESETS, Schedule
 from dataflow.settings import AIRFLOW_POOL, Settings, from_environment
 from dataflow.stage_process import StageFailed, run_extract_process
+from dataflow.units import not_published
 
 #: The Airflow connection of the warehouse (the old system's name); else DATABASE_URL.
 WAREHOUSE_CONNECTION = "datasets_db"
@@ -60,6 +64,11 @@ def asset(table: str) -> Asset:
     """The Airflow Asset of a published table: other DAGs may be scheduled on it."""
     return Asset(name=f"{PUBLISHED_SCHEMA}.{table}", uri=f"dataflow://warehouse/{PUBLISHED_SCHEMA}/{table}",
                  group="data-flow")
+
+
+def published_alias(dag_name: str) -> AssetAlias:
+    """What a DAG's publish task emits its asset events through: only the tables it published."""
+    return AssetAlias(name=f"{dag_name}.published", group="data-flow")
 
 
 def _connection(conn_id: str) -> Any | None:
@@ -209,8 +218,16 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
            contracts: dict[str, list[tuple[str, str, bool]]],
            audit_datasets: Any, publish_datasets: Any, build_period_views: Any) -> None:
     """The tasks of one DAG: extract_<dataset> (parallel) >> audit >> publish >> views. The
-    audit and the publish take `built`: the datasets and the derived tables built from them."""
-    outlets = [asset(d) for d in built]
+    audit and the publish take `built`: the datasets and the derived tables built from them.
+    The publish task announces each table it published as an asset event (through an alias:
+    a unit not published announces nothing)."""
+    alias = published_alias(dag_name)
+    reads = {v.name: set(v.datasets) for v in views}
+
+    def extract_results(ti: Any) -> dict[str, dict[str, Any] | None]:
+        """Each extract task's result; None (or empty) for one that failed. One pull per
+        task: a list pull leaves out the tasks without a result."""
+        return {d: ti.xcom_pull(task_ids=f"extract_{d}") for d in datasets}
 
     @task(pool=AIRFLOW_POOL)
     def extract(dataset: str) -> dict[str, Any]:
@@ -222,40 +239,46 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
         except StageFailed as exc:
             raise (AirflowFailException if exc.usage else RuntimeError)(redact.text(str(exc))) from None
 
-    @task
+    @task(trigger_rule="all_done")  # after every extract, failed ones too: their units are left out
     def audit() -> dict[str, Any]:
         context = get_current_context()
         period = run_period(context, scheduled, views)
         ti = context["ti"]
         # One id per audit attempt: publish takes only what this very attempt certified.
         audit_id = f"{dag_name}/{context['run_id']}/audit/{ti.try_number}"
-        result = stage(audit_datasets, task_settings(), period, built, audit_id, Reporter())
+        not_loaded = {d: f"extract_{d} failed (its task log says why)" for d, result in extract_results(ti).items()
+                      if not result}
+        result = stage(audit_datasets, task_settings(), period, built, audit_id, Reporter(), not_loaded=not_loaded)
         return {"audit_id": audit_id, "ds": period.ds.isoformat(), **result}
 
-    @task(outlets=outlets)
-    def publish(audited: dict[str, Any]) -> dict[str, int]:
+    @task(outlets=[alias])
+    def publish(audited: dict[str, Any]) -> dict[str, Any]:
         context = get_current_context()
-        rows = stage(publish_datasets, task_settings(), {d: contracts[d] for d in built},
-                     audited["audit_id"], Reporter())
-        for table in built:
-            context["outlet_events"][asset(table)].extra = {"rows": rows.get(table, 0), "ds": audited["ds"]}
-        return rows
+        published = stage(publish_datasets, task_settings(), {d: contracts[d] for d in built},
+                          audited["audit_id"], Reporter())
+        for table, rows in published["rows"].items():
+            context["outlet_events"][alias].add(asset(table), extra={"rows": rows, "ds": audited["ds"]})
+        return published
 
     @task
-    def views_(rows: dict[str, int]) -> list[str]:
+    def views_(published: dict[str, Any]) -> list[str]:
         context = get_current_context()
         period = run_period(context, scheduled, views)
+        held_back = set(published["held_back"])
+        period = Period(period.ds, period.next_ds, tuple(v for v in period.views if not reads[v] & held_back))
         dag_run = context["dag_run"]
         run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_name}/{context['run_id']}"))
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
         # How each dataset was extracted, for the run history, from the extracts' results.
-        extracted = dict(zip(datasets, context["ti"].xcom_pull(task_ids=[f"extract_{d}" for d in datasets]),
-                             strict=True))
+        extracted = extract_results(context["ti"])
         extracts = {d: {k: v for k, v in (result or {}).items() if k not in ("rows", "pages", "notes")}
                     for d, result in extracted.items()}
         notes = [note for result in extracted.values() for note in (result or {}).get("notes", [])]
-        return stage(build_period_views, task_settings(), period, Reporter(), (run_id, started), rows,
-                     extracts, notes)
+        built_views = stage(build_period_views, task_settings(), period, Reporter(), (run_id, started),
+                            published["rows"], extracts, notes, published["unpublished"])
+        if published["unpublished"]:  # the run is not a success: say which units it left as they were
+            raise AirflowFailException(redact.text(not_published(published["unpublished"])))
+        return built_views
 
     extracted = [extract.override(task_id=f"extract_{d}")(d) for d in datasets]
     audited = audit()

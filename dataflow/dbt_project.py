@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,10 @@ def built_from(derived: dict[str, tuple[str, ...]], datasets: list[str]) -> list
 
 @dataclass
 class BuildResult:
-    models: list[str]
+    models: list[str]  # built
     tests_passed: int
+    # Each failing node: the models it concerns (a test: the models it tests) and why, on one line.
+    failures: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
 
 
 def target_path(schema: str) -> Path:
@@ -62,14 +64,23 @@ def one_line(text: str) -> str:
     return " ".join(lines)[:400] if lines else "unknown error"
 
 
+#: dbt's statuses of a node that failed (a skipped node failed only because one before it did).
+FAILED = ("error", "fail", "runtime error")
+
+
+def node_failure(node_result: Any) -> str:
+    """'<node>: <dbt's message>' on one line."""
+    name = getattr(node_result.node, "name", "?")
+    return f"{name}: {one_line(node_result.message or str(node_result.status))}"
+
+
 def failure_reason(result: Any) -> str:
     """The first failing node and its message, on one line."""
     if getattr(result, "exception", None) is not None:
         return one_line(str(result.exception))
     for node_result in getattr(getattr(result, "result", None), "results", []) or []:
-        if str(node_result.status) in ("error", "fail", "runtime error"):
-            name = getattr(node_result.node, "name", "?")
-            return f"{name}: {one_line(node_result.message or str(node_result.status))}"
+        if str(node_result.status) in FAILED:
+            return node_failure(node_result)
     return "see the dbt log in " + str(work_dir() / "dbt" / "logs")
 
 
@@ -107,8 +118,12 @@ class DbtProject:
         """The environment `parse` runs dbt with."""
         return self._environment(AUDIT_SCHEMA)
 
-    def invoke(self, args: list[str], schema: str, manifest: Any = None, artifacts: bool = False) -> Any:
+    def invoke(self, args: list[str], schema: str, manifest: Any = None, artifacts: bool = False,
+               node_failures: bool = False) -> Any:
         """Invoke one dbt command with var ds; raise RunError on failure.
+
+        With `node_failures`, a command that ran but whose nodes failed returns its results
+        (the caller judges them node by node); only a failure of dbt itself raises.
 
         Without `artifacts`, dbt writes no manifest.json or run_results.json: the run reads
         dbt's results from the objects it returns, and writing them cost about 0.5 s of CPU
@@ -132,7 +147,8 @@ class DbtProject:
             "--write-json" if artifacts else "--no-write-json",
         ]
         result = dbtRunner(manifest=manifest).invoke(full_args)
-        if not result.success:
+        if not result.success and not (node_failures and result.exception is None and any(
+                str(node.status) in FAILED for node in getattr(result.result, "results", None) or [])):
             raise RunError(f"dbt {args[0]} failed: {failure_reason(result)}")
         return result.result
 
@@ -177,16 +193,25 @@ class DbtProject:
         return datasets, views
 
     def build_audit(self, datasets: list[str], views: list[str]) -> BuildResult:
-        """Build and test the datasets (and the views over them) in the audit schema."""
+        """Build and test the datasets (and the views over them) in the audit schema.
+
+        dbt goes on past a failing node (skipping only what depends on it), so one build
+        tells every failure: the result names each, with the models it concerns."""
         audited_views = [v for v in views if set(self.models[v].depends_on) <= set(datasets)]
-        results = self.invoke(["build", "--select", *datasets, *audited_views], AUDIT_SCHEMA, self._manifest)
-        models, tests = [], 0
+        results = self.invoke(["build", "--select", *datasets, *audited_views], AUDIT_SCHEMA, self._manifest,
+                              node_failures=True)
+        models, tests, failures = [], 0, []
         for node_result in results.results:
-            if node_result.node.resource_type == "model":
-                models.append(node_result.node.name)
-            elif node_result.node.resource_type == "test" and str(node_result.status) == "pass":
+            node, status = node_result.node, str(node_result.status)
+            if status in FAILED:
+                concerns = (node.name,) if node.resource_type == "model" else tuple(
+                    uid.rsplit(".", 1)[-1] for uid in node.depends_on.nodes if uid.startswith("model."))
+                failures.append((concerns, node_failure(node_result)))
+            elif node.resource_type == "model" and status == "success":
+                models.append(node.name)
+            elif node.resource_type == "test" and status == "pass":
                 tests += 1
-        return BuildResult(models=sorted(models), tests_passed=tests)
+        return BuildResult(models=sorted(models), tests_passed=tests, failures=failures)
 
     def prepare_views(self) -> None:
         """Parse for the published schema ahead of `publish_views` (which parses itself if this

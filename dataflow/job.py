@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
-from dataflow.audit import audit
+from dataflow.audit import audit, run_units
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, built_from, derived_tables
 from dataflow.errors import RunError
 from dataflow.plan import Period, RunOptions, effective_next_ds, latest_month, plan
 from dataflow.report import Reporter
 from dataflow.settings import Settings
+from dataflow.units import not_published
 from dataflow.views import build_views
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class RunReport:
     extracts: dict[str, dict[str, object]] = field(default_factory=dict)  # per dataset: full or incremental, counts
     merged: dict[str, int] = field(default_factory=dict)  # datasets published by key: rows changed
     to_analyze: list[str] = field(default_factory=list)  # published tables whose statistics to refresh now
+    unpublished: dict[str, str] = field(default_factory=dict)  # publish unit -> why it was not published
+    held_back: set[str] = field(default_factory=set)  # datasets and views of those units
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -63,7 +66,10 @@ def timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
 
 
 def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[RunReport]:
-    """Run the job; raise a DataFlowError (nothing published) on failure."""
+    """Run the job; raise a DataFlowError (nothing published) on failure.
+
+    A run that published some publish units but not others returns normally: each
+    report's `unpublished` names the others and why (the caller exits non-zero)."""
     from dataflow.dbt_worker import DbtWorker, RemoteProject
     from dataflow.failures import describe
 
@@ -128,8 +134,11 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                 elif loaded is not None:
                     report.rows, report.published, report.drift = loaded.rows, loaded.published, loaded.drift
                     report.extracts = loaded.extracts
-                with timed(report.seconds, "views"):
-                    report.views = build_views(project, list(period.views))
+                    report.unpublished, report.held_back = loaded.unpublished, loaded.held_back
+                with timed(report.seconds, "views"):  # not over the units left unpublished
+                    report.views = build_views(project, [
+                        v for v in period.views
+                        if v not in report.held_back and not set(project.models[v].depends_on) & report.held_back])
                 if index == len(planned.periods) - 1:
                     worker.stop()  # dbt is done: its shutdown overlaps the statistics
                 if statistics is not None:
@@ -137,7 +146,9 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                         for warning in statistics.result():
                             report.warnings.append(warning)
                             reporter.warning(warning)
-                history.record(connection, run_id, period.ds, began, "success", report.published, report.views,
+                history.record(connection, run_id, period.ds, began, "failed" if report.unpublished else "success",
+                               report.published, report.views,
+                               redact.text(not_published(report.unpublished)) if report.unpublished else None,
                                demo=demo, notes=report.drift, extracts=report.extracts)
             except BaseException as exc:
                 message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
@@ -206,12 +217,16 @@ def load(
         how = extracted.fetched[name]
         reporter.event("extracted", f"  extract  {name:<{width}} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
                        dataset=name, rows=rows, pages=pages, **how.as_json())
+    for dataset, reason in extracted.failed.items():
+        reporter.event("extracted", f"  extract  {dataset:<{width}} failed: {reason}", dataset=dataset,
+                       failed=reason)
     report.drift = extracted.drift()
     for note in report.drift:
         report.warnings.append(note)
         reporter.warning(note)
 
     built = built_from(derived_tables(project.models), datasets)  # what is audited and published
+    units = run_units(project, built, list(period.views))
     with timed(seconds, "audit"):
         audited = audit(
             project, connection, built, list(period.views),
@@ -219,6 +234,7 @@ def load(
             raw_text_fields={d.name: d.text_fields for d in sources},
             keys={d.name: d.key for d in sources},
             allow_shrink=options.allow_shrink, null_columns=options.null_columns,
+            not_loaded=extracted.failed,
         )
     report.tests_passed = audited.tests_passed
     for warning in audited.warnings:
@@ -226,10 +242,16 @@ def load(
         reporter.warning(warning)
     with timed(seconds, "publish"):
         contracts = {d: list(project.models[d].columns) for d in built}
-        published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+        publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+    published = publication.items
     report.published = {item.dataset: item.rows for item in published}
     report.merged = {item.dataset: item.changed for item in published if item.changed is not None}
     report.to_analyze = [item.dataset for item in published if item.needs_statistics]
+    report.unpublished = {**audited.failed, **publication.unpublished}
+    report.held_back = {member for unit in units if unit.name in report.unpublished for member in unit.members()}
     names = publish.summary(published)
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
-                   datasets=report.published, merged=report.merged, tests_passed=report.tests_passed)
+                   datasets=report.published, merged=report.merged, tests_passed=report.tests_passed,
+                   unpublished=report.unpublished)
+    for unit, reason in report.unpublished.items():
+        reporter.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)

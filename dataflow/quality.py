@@ -18,19 +18,14 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
-from dataflow.errors import RunError
-
 DEFAULT_MIN_ROW_RATIO = 0.9
-
-
-class QualityError(RunError):
-    """A dataset that failed the quality gate; nothing was published."""
 
 
 @dataclass
 class QualityReport:
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # dataset -> why it may not be published
 
 
 def _count(conn: connection, schema: str, table: str) -> int | None:
@@ -62,14 +57,13 @@ def check(
     allow_shrink: bool,
     null_columns: str,
 ) -> QualityReport:
-    """Check every audited dataset; raise QualityError naming the first that fails.
+    """Check every audited dataset; the report names each that fails, and why.
 
     `datasets` maps each dataset to {"meta": {...}, "fields": [raw source fields]};
     `schemas` names the "raw", "audit" and "published" schemas.
     """
     audit_schema, published_schema = schemas["audit"], schemas["published"]
     report = QualityReport()
-    failures = []
     for dataset, info in datasets.items():
         meta = info.get("meta") or {}
         new = _count(conn, audit_schema, dataset) or 0
@@ -78,7 +72,7 @@ def check(
         ratio = float(meta.get("min_row_ratio", DEFAULT_MIN_ROW_RATIO))
         shrink_allowed = allow_shrink or bool(meta.get("allow_shrink", False))
         if old and new < ratio * old and not shrink_allowed:
-            failures.append(
+            report.failures[dataset] = (
                 f"{dataset} has {new:,} rows, below {ratio:.0%} of the {old:,} published; "
                 "rerun with --allow-shrink if that is expected"
             )
@@ -87,7 +81,8 @@ def check(
             empty = _all_null_columns(conn, schemas["raw"], dataset, list(info.get("fields", [])))
             if empty:
                 message = f"{dataset}: source field(s) null in every record: {', '.join(empty)}"
-                (failures if policy == "fail" else report.warnings).append(message)
-    if failures:
-        raise QualityError(failures[0] + ("" if len(failures) == 1 else f" (and {len(failures) - 1} more)"))
+                if policy == "fail":
+                    report.failures.setdefault(dataset, message)
+                else:
+                    report.warnings.append(message)
     return report

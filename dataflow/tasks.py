@@ -8,12 +8,14 @@ worker, in any process, and be retried:
 
 - `extract_dataset` replaces one raw table (dlt's staging-then-replace; a retry signs
   and fetches afresh). Extracts take the run lock shared, so they run side by side.
-- `audit_datasets` rebuilds the audit schema from raw and certifies it with the audit id
-  only if dbt's contracts and tests and the quality gate pass.
-- `publish_datasets` publishes the tables certified for the audit id, once
-  (`publish.publish`); a retry after the commit reports the first publish's rows.
+- `audit_datasets` rebuilds the audit schema from raw and certifies, under the audit id,
+  each publish unit whose extract, dbt contracts and tests and quality gate passed; it
+  fails only when no unit passed.
+- `publish_datasets` publishes the units certified for the audit id, each once and in its
+  own transaction (`publish.publish`); a retry after a commit reports the first
+  publish's rows. It names the units not published.
 - `build_period_views` creates or replaces the views of one period over the published
-  tables, and records the run in `dataflow.run_history`.
+  tables (not over the units held back), and records the run in `dataflow.run_history`.
 
 Audit and publish take the run lock exclusively: two runs (or a run on one machine and a
 DAG run) never audit or publish at the same time.
@@ -35,6 +37,7 @@ from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
 from dataflow.plan import Period
 from dataflow.report import Reporter
 from dataflow.settings import Settings, work_dir
+from dataflow.units import not_published
 from dataflow.views import build_views
 
 if TYPE_CHECKING:
@@ -99,8 +102,11 @@ def audit_datasets(
     reporter: Reporter,
     allow_shrink: bool = False,
     null_columns: str = "warn",
+    not_loaded: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    """Build, test and gate the datasets (and the period's views over them) in the audit schema."""
+    """Build, test and gate the datasets (and the period's views over them) in the audit schema.
+
+    `not_loaded` names the datasets whose extract failed, and why: their units are not audited."""
     from extract.sources.datahub import load_datasets
     from extract.sources.datahub.settings import RAW_SCHEMA
 
@@ -113,33 +119,44 @@ def audit_datasets(
             raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
             raw_text_fields={d.name: d.text_fields for d in sources},
             keys={d.name: d.key for d in sources},
-            allow_shrink=allow_shrink, null_columns=null_columns,
+            allow_shrink=allow_shrink, null_columns=null_columns, not_loaded=not_loaded,
         )
     for warning in audited.warnings:
         reporter.warning(warning)
-    reporter.event("audited", f"  audit    {', '.join(datasets)}; {audited.tests_passed} tests passed",
-                   datasets=datasets, tests_passed=audited.tests_passed)
-    return {"tests_passed": audited.tests_passed, "rows": audited.rows, "warnings": audited.warnings}
+    passed = [unit.name for unit in audited.passed]
+    reporter.event("audited", f"  audit    {', '.join(passed)}; {audited.tests_passed} tests passed",
+                   units=passed, tests_passed=audited.tests_passed)
+    for unit, reason in audited.failed.items():
+        reporter.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)
+    return {"tests_passed": audited.tests_passed, "rows": audited.rows, "warnings": audited.warnings,
+            "passed": passed, "failed": audited.failed}
 
 
 def publish_datasets(
     settings: Settings, contracts: dict[str, list[tuple[str, str, bool]]], audit_id: str, reporter: Reporter
-) -> dict[str, int]:
-    """Publish the datasets certified for `audit_id` in one transaction; rows per dataset."""
+) -> dict[str, object]:
+    """Publish the units certified for `audit_id`, each in its own transaction: rows per
+    table published, and the units not published (why, and their tables)."""
     with locked(settings, shared=False) as (target, connection):
-        published = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+        publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+        published = publication.items
         rows = {item.dataset: item.rows for item in published}
-        names = publish.summary(published)
-        if any(item.repeated for item in published):
-            reporter.event("published", f"  publish  already published by an earlier try: {names}",
-                           datasets=rows, repeated=True)
-            return rows
-        merged = {item.dataset: item.changed for item in published if item.changed is not None}
-        reporter.event("published", f"  publish  {names}", datasets=rows, merged=merged, repeated=False)
-        analyze = [item.dataset for item in published if item.needs_statistics]
+        repeated = [item for item in published if item.repeated]
+        if repeated:
+            reporter.event("published", f"  publish  already published by an earlier try: "
+                           f"{publish.summary(repeated)}", datasets={i.dataset: i.rows for i in repeated},
+                           repeated=True)
+        fresh = [item for item in published if not item.repeated]
+        if fresh:
+            merged = {item.dataset: item.changed for item in fresh if item.changed is not None}
+            reporter.event("published", f"  publish  {publish.summary(fresh)}",
+                           datasets={i.dataset: i.rows for i in fresh}, merged=merged, repeated=False)
+        for unit, reason in publication.unpublished.items():
+            reporter.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)
+        analyze = [item.dataset for item in fresh if item.needs_statistics]
         for warning in publish.refresh_statistics(target, analyze, PUBLISHED_SCHEMA):
             reporter.warning(warning)
-    return rows
+    return {"rows": rows, "unpublished": publication.unpublished, "held_back": publication.held_back}
 
 
 def build_period_views(
@@ -150,19 +167,23 @@ def build_period_views(
     rows: dict[str, int] | None = None,
     extracts: dict[str, dict[str, object]] | None = None,
     notes: list[str] | None = None,
+    unpublished: dict[str, str] | None = None,
 ) -> list[str]:
     """Create or replace the period's views over the published tables; the relations built.
 
-    With `run` (a run id and its start), the period is recorded in the run history as a
-    success with the published `rows`, how each dataset was extracted and the drift
-    `notes`, as `orchestrate.py history` shows runs."""
+    With `run` (a run id and its start), the period is recorded in the run history with
+    the published `rows`, how each dataset was extracted and the drift `notes`, as
+    `orchestrate.py history` shows runs: a success, or, when `unpublished` names publish
+    units that were not published (and why), a failure naming them. The period's views
+    must leave out those over the units not published."""
     with locked(settings, shared=True) as (target, connection):
         project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
         views = build_views(project, list(period.views))
         if run is not None:
             history.ensure(connection)
-            history.record(connection, run[0], period.ds, run[1], "success", rows or {}, views,
-                           demo=settings.demo, notes=notes, extracts=extracts)
+            error = redact.text(not_published(unpublished)) if unpublished else None
+            history.record(connection, run[0], period.ds, run[1], "failed" if unpublished else "success",
+                           rows or {}, views, error, demo=settings.demo, notes=notes, extracts=extracts)
     for view in views:
         reporter.event("view", f"  view     {view}", ds=period.ds.isoformat(), view=view)
     return views

@@ -9,7 +9,7 @@ key, for example:
 
     omis_dataset.delivery_date should be a date, Data Hub sent '31/08/2019' (the record with id '…')
 
-It only explains: the build has failed and nothing is published either way. A message it
+It only explains: the build has failed and the dataset's unit is not published either way. A message it
 cannot place (not a conversion error, or a value no raw field holds) is left as it was.
 """
 
@@ -55,7 +55,7 @@ def explain(
         condition = sql.SQL("length({}) > %s").format(sql.Identifier(field))
         found = _first(conn, raw_schema, dataset, key, [(field, condition, length)])
         which = _which(key, found[1]) if found else ""
-        return f"{dataset}.{field} is longer than {length} characters{which}; nothing was published"
+        return f"{dataset}.{field} is longer than {length} characters{which}"
     for pattern in _NOT_OF_TYPE:
         match = pattern.search(message)
         if match is None:
@@ -70,7 +70,7 @@ def explain(
             return None
         field, key_value = found
         return (f"{dataset}.{field} should be {wanted}, Data Hub sent {value!r:.60}"
-                f"{_which(key, key_value)}; nothing was published")
+                f"{_which(key, key_value)}")
     return None
 
 

@@ -25,6 +25,7 @@ import dlt
 from psycopg2 import sql
 
 from dataflow.endpoint import Endpoint
+from dataflow.failures import describe
 from dataflow.report import Reporter
 from dataflow.settings import Settings, work_dir
 from dataflow.warehouse import Target
@@ -75,6 +76,7 @@ class ExtractResult:
     seconds: dict[str, float] = field(default_factory=dict)
     undeclared: dict[str, list[str]] = field(default_factory=dict)  # fields Data Hub sent that no one declared
     fetched: dict[str, Fetched] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # datasets not loaded (raw unchanged), and why
 
     def drift(self) -> list[str]:
         """One line per field Data Hub sent that the source file does not declare."""
@@ -112,7 +114,11 @@ def run_extract(
     pipeline_name: str = PIPELINE_NAME,
     full_refresh: bool = False,
 ) -> ExtractResult:
-    """Fetch every selected dataset and land it in `raw`; raises on any failure.
+    """Fetch every selected dataset and land it in `raw`.
+
+    A dataset whose fetch fails leaves its raw table as it was and is named in the
+    result's `failed`, the others are loaded; when every dataset fails, the first
+    failure is raised.
 
     `before_load` runs once everything is fetched, before `raw` changes: it may still
     refuse the run. `pipeline_name` names dlt's working state: extracts that may run at
@@ -164,6 +170,8 @@ def run_extract(
             # dlt hard-linked (or copied) the files into its load package.
             shutil.rmtree(batches_dir, ignore_errors=True)
         seconds["fetch"] = time.perf_counter() - started
+        if stats.failures and all(d.name in stats.failures for d in datasets):
+            raise stats.failures[datasets[0].name]
         if before_load is not None:
             before_load()
         rows_before = raw_rows(state, list(since))
@@ -173,9 +181,10 @@ def run_extract(
         started = time.perf_counter()
         info = pipeline.load(raise_on_failed_jobs=True)
         seconds["load"] = time.perf_counter() - started
-        incremental.record(state, datasets, modes, began)
+        loaded = [d for d in datasets if d.name not in stats.failures]
+        incremental.record(state, loaded, modes, began)
         fetched = {}
-        for dataset in datasets:
+        for dataset in loaded:
             records = stats.records.get(dataset.name, 0)
             mode = modes[dataset.name]
             if mode.incremental:
@@ -188,10 +197,11 @@ def run_extract(
         state.close()
     # Every record fetched is one row written (a batch is typed whole or fails the run);
     # dlt reports no row counts for imported files.
-    rows = {d.name: stats.records.get(d.name, 0) for d in datasets}
-    undeclared = {d.name: sorted(stats.undeclared[d.name]) for d in datasets if stats.undeclared.get(d.name)}
-    return ExtractResult(rows=rows, pages=dict(stats.pages), seconds=seconds, undeclared=undeclared,
-                         fetched=fetched)
+    rows = {d.name: stats.records.get(d.name, 0) for d in loaded}
+    undeclared = {d.name: sorted(stats.undeclared[d.name]) for d in loaded if stats.undeclared.get(d.name)}
+    failed = {d.name: describe(stats.failures[d.name])[0] for d in datasets if d.name in stats.failures}
+    return ExtractResult(rows=rows, pages={d.name: stats.pages.get(d.name, 0) for d in loaded}, seconds=seconds,
+                         undeclared=undeclared, fetched=fetched, failed=failed)
 
 
 def raw_rows(conn: PgConnection, datasets: list[str]) -> dict[str, int]:

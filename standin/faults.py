@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from standin.data import DATASET_PATHS
+from standin.data import ALL_PATHS
 
 #: Modes that replace or delay the answer to one request for one page.
 REQUEST_MODES = frozenset({"500", "429", "stall", "forged_signature", "truncated_json", "no_results"})
@@ -39,7 +39,7 @@ class Fault:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown fault mode {self.mode!r}; expected one of {sorted(MODES)}")
-        if self.dataset not in DATASET_PATHS:
+        if self.dataset not in ALL_PATHS:
             raise ValueError(f"unknown dataset {self.dataset!r} for fault")
         if self.page < 1:
             raise ValueError("fault page is 1-based and must be >= 1")

@@ -1,7 +1,10 @@
 """Failed, partial, suspicious or interrupted runs leave the published data exactly as it was.
 
 One database is published once (seed 0); every failing run then offers *different* data
-(seed 1), so a run that published anything would change the fingerprint.
+(seed 1), so a run that published anything would change the fingerprint. A failing run
+here loads the faulted dataset alone (`--datasets`): one publish unit, which the fault
+must leave unpublished. That other units publish beside a failing one is
+tests/test_publish_units.py's subject.
 """
 
 from __future__ import annotations
@@ -128,7 +131,8 @@ FAILING = {
 @pytest.mark.parametrize("case", list(FAILING))
 def test_fault_fails_the_run_and_publishes_nothing(unchanged: Published, case: str) -> None:
     faults, message = FAILING[case]
-    result = unchanged.run(faults, **FAST_RETRIES)  # run_orchestrate's timeout is the hang guard
+    # run_orchestrate's timeout is the hang guard
+    result = unchanged.run(faults, args=["--datasets", faults[0].dataset], **FAST_RETRIES)
     assert_one_line_failure(result, 1, message)
     # The 3 s retry budget, not the attempt cap (nor the default 120 s budget), ended any retrying.
     retries = [line for line in result.stderr.splitlines() if "retrying " in line]
@@ -307,29 +311,33 @@ def test_kill_9_mid_extraction_then_rerun(published: Published) -> None:
 
 
 def test_kill_9_inside_the_publish_transaction(unchanged: Published) -> None:
-    """Block the publish on the last table, kill the run there: all tables roll back."""
+    """Block the publish on the last table of a unit, kill the run there: the whole unit rolls back.
+
+    The unit of contacts, interactions and advisers publishes five tables, the derived
+    table last; contacts, refreshed first, must come back as it was too."""
+    last = "data_hub__contacts_latest_interactions"
+    contacts = fingerprint(unchanged.url)["contacts"]
     blocker = psycopg2.connect(unchanged.url)
     with blocker.cursor() as cursor:
-        cursor.execute("lock table public.omis_dataset in share mode")  # DELETE will wait for it
+        cursor.execute(f"lock table public.{last} in share mode")  # DELETE will wait for it
     try:
         with unchanged.standin() as standin:
-            process = start(unchanged, standin)
+            process = start(unchanged, standin, "--datasets", "contacts,data_hub__interactions,data_hub__advisers")
             def publishing() -> bool:
-                _, rows = fetch(unchanged.url, """
+                _, rows = fetch(unchanged.url, f"""
                     select count(*) from pg_stat_activity
-                    where wait_event_type = 'Lock' and query ilike 'delete from%omis_dataset%'""")
+                    where wait_event_type = 'Lock' and query ilike 'delete from%{last}%'""")
                 return rows[0][0] > 0
             wait_for(publishing)
             # Meanwhile a reader still sees the old rows of a table the run already replaced.
-            _, rows = fetch(unchanged.url, "select count(*) from public.contacts")
-            assert rows == [(COUNTS["contacts"],)]
+            assert fingerprint(unchanged.url)["contacts"] == contacts
             process.send_signal(signal.SIGKILL)
             process.wait()
     finally:
         blocker.rollback()
         blocker.close()
     wait_for(lambda: fetch(unchanged.url, "select count(*) from pg_stat_activity where query ilike "
-                                          "'delete from%omis_dataset%'")[1][0][0] == 0)
+                                          f"'delete from%{last}%'")[1][0][0] == 0)
 
 
 # ---------------------------------------------------------------- survivors and secrets
@@ -345,12 +353,14 @@ def test_changed_column_type_fails_loudly(unchanged: Published, tmp_path: Path) 
     head, tail = yml.split(marker)
     (model / "omis_dataset.yml").write_text(head + marker + tail.replace("data_type: integer", "data_type: bigint", 1))
     with unchanged.standin() as standin:
-        result = run_orchestrate(["--ds", "2019-08-01"], unchanged.env(standin), tmp_path / "work", root=copy)
-    assert_one_line_failure(result, 1, "subtotal integer -> bigint")
+        result = run_orchestrate(["--ds", "2019-08-01", "--datasets", "omis_dataset"], unchanged.env(standin),
+                                 tmp_path / "work", root=copy)
+    assert_one_line_failure(result, 1, "omis_dataset not published: ", "subtotal integer -> bigint")
 
 
 def test_secrets_never_leak_even_verbose(unchanged: Published) -> None:
-    result = unchanged.run([Fault("omis_dataset", "forged_signature", page=2)], args=["--verbose"])
+    result = unchanged.run([Fault("omis_dataset", "forged_signature", page=2)],
+                           args=["--verbose", "--datasets", "omis_dataset"])
     assert result.returncode == 1
     assert "Traceback" in result.stderr  # verbose does show the traceback...
     for secret in (HAWK_KEY, DB_PASSWORD):  # ...but never a secret, in output or in any log file

@@ -128,7 +128,8 @@ def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_the
         blocker = psycopg2.connect(url)
         with blocker.cursor() as cursor:  # the audit may read it; the publish's delete waits
             cursor.execute(f"lock table public.{table} in share mode")
-        command, full_env = orchestrate_command(["--ds", "2019-08-01"], env, tmp_path)
+        # The table's own publish unit alone: a unit published before it would change the fingerprint.
+        command, full_env = orchestrate_command(["--ds", "2019-08-01", "--datasets", table], env, tmp_path)
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         try:
@@ -165,7 +166,11 @@ def test_changes_a_failed_run_merged_into_raw_are_published_by_the_next_run(
         with psycopg2.connect(url) as connection, connection.cursor() as cursor:  # publishing will refuse
             cursor.execute("alter table public.omis_dataset add column blocker integer")
         failed = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
-        assert failed.returncode == 1 and "no longer matches the published table" in failed.stderr, failed.stderr
+        assert failed.returncode == 1 and "omis_dataset not published: " in failed.stderr, failed.stderr
+        assert "no longer matches the published table" in failed.stderr, failed.stderr
+        # Its own publish unit, the investment projects' changes are published all the same.
+        assert f"investment_projects_dataset ({COUNTS['investment_projects_dataset']:,}; " \
+               f"{len(EDITED['investment_projects_dataset'])} by key)" in failed.stdout, failed.stdout
         with psycopg2.connect(url) as connection, connection.cursor() as cursor:
             cursor.execute("alter table public.omis_dataset drop column blocker")
             # Days pass: the next extract asks for changes since after these edits, and gets none.
@@ -174,8 +179,8 @@ def test_changes_a_failed_run_merged_into_raw_are_published_by_the_next_run(
         done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
         assert done.returncode == 0, done.stderr
         assert {d: e["fetched"] for d, e in extracts(url, dt.date(2019, 8, 1)).items()} == dict.fromkeys(ALL_PATHS, 0)
-        for dataset in ("omis_dataset", "investment_projects_dataset"):
-            assert f"{dataset} ({COUNTS[dataset]:,}; {len(EDITED[dataset])} by key)" in done.stdout, done.stdout
+        assert f"omis_dataset ({COUNTS['omis_dataset']:,}; {len(EDITED['omis_dataset'])} by key)" in done.stdout
+        assert f"investment_projects_dataset ({COUNTS['investment_projects_dataset']:,}; 0 by key)" in done.stdout
         for dataset in COUNTS:
             assert_dataset(url, dataset, expected.published_rows(dataset, standin.current_records(dataset)))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -76,6 +76,7 @@ class FetchStats:
     records: dict[str, int] = field(default_factory=dict)
     present: dict[str, set[str]] = field(default_factory=dict)  # declared fields some record had
     undeclared: dict[str, set[str]] = field(default_factory=dict)  # fields no declaration names
+    failures: dict[str, Exception] = field(default_factory=dict)  # datasets whose fetch failed, and why
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def add_page(self, dataset: str, records: int) -> None:
@@ -99,7 +100,7 @@ def check_declared_fields(dataset: Dataset, stats: FetchStats) -> None:
         named = ", ".join(f"`{name}`" for name in missing)
         raise RunError(
             f"{dataset.name}: Data Hub no longer sends the declared field{'s' * (len(missing) > 1)} {named} "
-            f"(missing from all {stats.records[dataset.name]:,} records); nothing was loaded or published. "
+            f"(missing from all {stats.records[dataset.name]:,} records); it was not loaded. "
             "If that is expected, list it under meta.allow_missing_fields in the source file"
         )
 
@@ -172,7 +173,12 @@ def _fetch(
     client: HawkClient, url: str, dataset: Dataset, stats: FetchStats, converter: Converter
 ) -> Iterator[FileImport]:
     """Fetch every page; batches are typed in the converter and appended to CSV files of
-    `FILE_BATCHES` batches, each handed to dlt once its last batch is written."""
+    `FILE_BATCHES` batches, handed to dlt once the whole dataset is fetched and written.
+
+    A dataset that fails (an HTTP error after the retries, a page that is not a page, a
+    batch that cannot be typed, a declared field missing) hands dlt nothing, so its raw
+    table stays as it was; the failure is kept in `stats.failures` for the run to report,
+    and the other datasets go on."""
 
     def pages() -> Iterator[list[msgspec.Raw]]:
         for page in iter_pages(client.session, url):
@@ -186,33 +192,32 @@ def _fetch(
             stats.add_fields(dataset.name, batch.fields)
         return dlt.mark.with_file_import(path, "csv", sum(batch.rows for batch in written))
 
-    def ready() -> Iterator[FileImport]:
-        """The finished files at the head of the queue (batches complete in order)."""
-        while files and all(future.done() for future in files[0][1]):
-            yield imported(*files.popleft())
-
     load_id = dlt.current.load_package_state()["load_id"]
     in_flight: deque[Future[Written]] = deque()
-    files: deque[tuple[str, list[Future[Written]]]] = deque()  # closed, not yet handed to dlt
+    files: list[tuple[str, list[Future[Written]]]] = []  # closed, not yet handed to dlt
     path, current = converter.new_file(dataset.name), []
-    for batch in record_batches(pages(), BATCH_ROWS):
-        if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
-            in_flight.popleft().result()  # and a batch that fails stops the fetch here
-        future = converter.submit(
-            Batch(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, header=not current,
-                  key=dataset.key)
-        )
-        in_flight.append(future)
-        current.append(future)
-        if len(current) == FILE_BATCHES:
+    try:
+        for batch in record_batches(pages(), BATCH_ROWS):
+            if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:  # bounds memory if conversion falls behind
+                in_flight.popleft().result()  # and a batch that fails stops the fetch here
+            future = converter.submit(
+                Batch(dataset.name, batch, dataset.columns, dataset.exact, load_id, path, header=not current,
+                      key=dataset.key)
+            )
+            in_flight.append(future)
+            current.append(future)
+            if len(current) == FILE_BATCHES:
+                files.append((path, current))
+                path, current = converter.new_file(dataset.name), []
+        if current:
             files.append((path, current))
-            path, current = converter.new_file(dataset.name), []
-        yield from ready()
-    if current:
-        files.append((path, current))
-    remaining = [imported(path, futures) for path, futures in files]  # every batch is written now
-    check_declared_fields(dataset, stats)  # a failure stops the extract: dlt loads none of it
-    yield from remaining
+        finished = [imported(path, futures) for path, futures in files]  # every batch is written now
+        check_declared_fields(dataset, stats)
+    except Exception as failure:  # noqa: BLE001 - this dataset's failure, reported by the run
+        wait(in_flight)  # no batch of it is written after this
+        stats.failures[dataset.name] = failure
+        return
+    yield from finished
 
 
 def dataset_resource(

@@ -1,0 +1,155 @@
+"""Publish units: one failing dataset holds back its own unit (the datasets and derived
+tables built together, and the views over them) and nothing else.
+
+Each case publishes every dataset once (seed 0), then runs against another upstream
+(seed 1) with one fault. The failing unit's tables and views must be exactly as before;
+every other unit must hold seed 1's data, cell for cell, as computed from the stand-in's
+records by tests/expected.py; the run must exit 1 with one line naming the unit and why,
+and the run history must say the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import expected
+import pytest
+from conftest import HAWK_ID, ROOT, new_database
+from runner import fetch, fingerprint, run_orchestrate
+from test_end_to_end import assert_dataset
+from test_faults import assert_one_line_failure
+
+from dataflow.units import Unit, group
+from standin.faults import Fault
+from standin.server import StandIn
+
+COUNTS = {"omis_dataset": 60, "investment_projects_dataset": 50, "contacts": 70,
+          "data_hub__teams": 5, "data_hub__advisers": 20, "data_hub__companies": 30, "data_hub__events": 10,
+          "data_hub__interactions": 120, "data_hub__interaction_export_countries": 30,
+          "data_hub__company_export_countries": 30, "data_hub__company_export_country_histories": 30,
+          "data_hub__company_referrals": 20}
+SEED_DATASETS = ("omis_dataset", "investment_projects_dataset", "contacts")
+PEOPLE = {"data_hub__contacts_latest_interactions": ("contacts", "contact_ids"),
+          "data_hub__advisers_latest_interactions": ("data_hub__advisers", "adviser_ids")}
+SUFFIX = "_2019_08_31"
+
+
+def references(path) -> set[str]:
+    """The datasets a model's SQL names, read from its text and the macros it calls (refs, sources)."""
+    text = path.read_text()
+    for macro in (ROOT / "dbt_project" / "macros").glob("*.sql"):
+        if f"{macro.stem}(" in text:
+            text += macro.read_text()
+    return set(re.findall(r"ref\('(\w+)'\)", text)) | set(re.findall(r"source\('datahub', '(\w+)'\)", text))
+
+
+def project_units() -> dict[str, set[str]]:
+    """Every unit as the set of its members, worked out here from the models' SQL files."""
+    models = ROOT / "dbt_project" / "models"
+    readers = {p.stem: references(p) for folder in ("derived", "views") for p in (models / folder).glob("*.sql")}
+    members = [{d} for d in COUNTS]
+    for name, reads in readers.items():
+        joined = [m for m in members if m & reads]
+        members = [m for m in members if not m & reads] + [set().union(*joined, {name})]
+    return {"+".join(sorted(m & set(COUNTS))): m for m in members}
+
+
+UNITS = project_units()
+INTERACTIONS_UNIT = "contacts+data_hub__advisers+data_hub__interactions"
+
+
+def test_the_project_groups_what_is_built_together():
+    assert UNITS[INTERACTIONS_UNIT] == {"contacts", "data_hub__advisers", "data_hub__interactions", *PEOPLE}
+    assert UNITS["omis_dataset"] == {"omis_dataset", "completed_omis_orders", "cancelled_omis_orders",
+                                     "omis_client_survey"}
+    assert UNITS["data_hub__companies"] == {"data_hub__companies"}
+    assert len(UNITS) == 10
+
+
+def test_group_joins_datasets_read_together_and_nothing_else():
+    units = group(["a", "b", "c", "d"], {"ab": ("a", "b")}, {"v_b": ("b",), "v_c": ("c",), "v_cd": ("c", "d")})
+    assert units == [Unit(("a", "b"), ("ab",), ("v_b",)), Unit(("c", "d"), (), ("v_c", "v_cd"))]
+    assert [u.name for u in group(["x"], {}, {})] == ["x"]
+    with pytest.raises(ValueError, match="reads z, not loaded"):
+        group(["a"], {"az": ("a", "z")}, {})
+
+
+def unit_state(url: str, unit: str) -> dict[str, object]:
+    """The fingerprint of one unit: its tables and its views (of every period), rows, OIDs, grants."""
+    members = UNITS[unit]
+    owned = lambda relation: relation in members or relation.rsplit(SUFFIX, 1)[0] in members  # noqa: E731
+    full = fingerprint(url)
+    return {"relations": [r for r in full["relations"] if owned(r[0])],
+            **{name: value for name, value in full.items() if owned(name)},
+            "grants": [g for g in full["grants"] if owned(g[0])]}
+
+
+def assert_published(url: str, standin: StandIn, units: list[str]) -> None:
+    """Every table of `units` holds exactly what the stand-in serves now."""
+    for unit in units:
+        for table in sorted(UNITS[unit]):
+            if table in SEED_DATASETS:
+                assert_dataset(url, table, expected.published_rows(table, standin.current_records(table)))
+            elif table in expected.LATER_DATASETS:
+                names = ", ".join(column for _, column, *_ in expected.LATER_DATASETS[table]["fields"])
+                rows = fetch(url, f"select {names} from public.{table}")[1]
+                want = expected.later_rows(table, standin.current_records(table))
+                assert Counter(map(repr, rows)) == Counter(map(repr, want)), table
+            elif table in PEOPLE:
+                people, field = PEOPLE[table]
+                want = expected.latest_interactions([p["id"] for p in standin.current_records(people)],
+                                                    standin.current_records("data_hub__interactions"), field)
+                assert dict(fetch(url, f"select * from public.{table}")[1]) == want, table
+
+
+CASES = {
+    # A dbt test fails: the unit of OMIS and its three views.
+    "duplicate key": (Fault("omis_dataset", "duplicate_key"), "omis_dataset",
+                      "unique_omis_dataset_omis_order_reference"),
+    # An extract fails: the five tables built together, the derived ones included.
+    "extract fails": (Fault("data_hub__interactions", "500", page=1), INTERACTIONS_UNIT, "HTTP 500"),
+    # The quality gate refuses: a later dataset alone.
+    "shrinks": (Fault("data_hub__companies", "shrink"), "data_hub__companies", "below 90% of the 30 published"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_failing_unit_is_held_back_and_every_other_unit_is_published(server_url, hawk_key, tmp_path, case):
+    fault, failing, reason = CASES[case]
+    with new_database(server_url) as url:
+        def run(seed: int, faults: list[Fault]):
+            with StandIn(counts=COUNTS, page_size=25, seed=seed, faults=faults, hawk_id=HAWK_ID,
+                         hawk_key=hawk_key) as standin:
+                env = {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID,
+                       "HAWK_KEY": hawk_key, "DATAHUB_RETRY_SECONDS": "2"}
+                return standin, run_orchestrate(["--ds", "2019-08-01", "--full-refresh"], env, tmp_path)
+
+        _, first = run(0, [])
+        assert first.returncode == 0, first.stderr
+        before = unit_state(url, failing)
+        assert before["relations"]
+        raw_ids = f"select md5(string_agg(id::text, ',' order by id)) from raw.{fault.dataset}"
+        raw_before = fetch(url, raw_ids)[1]
+
+        standin, result = run(1, [fault])
+        assert_one_line_failure(result, 1, f"{failing} not published: ", reason)
+        assert f"held     {failing}: " in result.stdout
+        assert unit_state(url, failing) == before
+        if case == "extract fails":  # a dataset whose fetch failed keeps its raw table as it was
+            assert fetch(url, raw_ids)[1] == raw_before
+        others = [unit for unit in UNITS if unit != failing]
+        assert_published(url, standin, others)
+        views = {name for name, kind, *_ in fingerprint(url)["relations"] if kind == "v"}
+        for unit in others:  # the views over published units are built
+            assert {v + SUFFIX for v in UNITS[unit] if v not in COUNTS and v not in PEOPLE} <= views
+
+        _, history = fetch(url, "select status, rows, error from dataflow.run_history order by started_at")
+        status, rows, error = history[-1]
+        assert status == "failed" and f"{failing} not published: " in error and reason in error
+        assert set(rows) == {t for unit in others for t in UNITS[unit] if t in COUNTS or t in PEOPLE}
+
+        # Once the fault is gone, the next run publishes the held unit too.
+        _, again = run(1, [])
+        assert again.returncode == 0, again.stderr
+        assert_published(url, standin, list(UNITS))
