@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import msgspec
 import pytest
 import requests
 from conftest import HAWK_ID
@@ -220,3 +221,14 @@ def test_stale_timestamp_answer_with_a_bad_tsm_is_refused(tamper, hawk_key):
     with pytest.raises(ResponseSignatureError, match="tsm"):
         list(iter_pages(skewed.session, url))
     assert skewed.adapter.clock_offset == -3600.0
+
+
+def test_a_page_larger_than_a_batch_is_split_into_batches():
+    """Interactions come 10,000 a page: batches stay at their size whatever the page size."""
+    from extract.sources.datahub import record_batches
+
+    pages = [[msgspec.Raw(b'{"n": %d}' % n) for n in range(5)], [msgspec.Raw(b"{}")] * 3]
+    batches = list(record_batches(pages, 2))
+    assert [len(batch) for batch in batches] == [2, 2, 2, 2]
+    assert batches[0] == [b'{"n": 0}', b'{"n": 1}'] and batches[2][0] == b'{"n": 4}'
+    assert list(record_batches([], 2)) == [[]]  # an empty dataset still replaces its raw table

@@ -156,15 +156,17 @@ def select_datasets(names: Iterable[str] | None) -> list[Dataset]:
 
 
 def record_batches(pages: Iterable[list[msgspec.Raw]], rows: int) -> Iterator[list[bytes]]:
-    """Group pages into batches of about `rows` records; an empty dataset gives one empty
-    batch (it must still replace its raw table)."""
+    """Group pages into batches of `rows` records (the last one smaller): a large page
+    (interactions are asked for 10,000 a page) is split, so a batch's memory does not grow
+    with the page size. An empty dataset gives one empty batch (it must still replace its
+    raw table)."""
     pending: list[bytes] = []
     produced = False
     for page in pages:
         pending.extend(bytes(record) for record in page)
-        if len(pending) >= rows:
-            yield pending
-            produced, pending = True, []
+        while len(pending) >= rows:
+            yield pending[:rows]
+            produced, pending = True, pending[rows:]
     if pending or not produced:
         yield pending
 
