@@ -141,10 +141,6 @@ class Publication:
     unpublished: dict[str, str] = field(default_factory=dict)
     held_back: list[str] = field(default_factory=list)  # the tables of the units not published
 
-    @property
-    def units(self) -> list[str]:
-        return list(dict.fromkeys(item.unit for item in self.items))
-
 
 def ensure_log(conn: connection) -> None:
     """The publish log, in its current shape."""
