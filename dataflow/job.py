@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
-from dataflow.audit import audit, run_units
+from dataflow.audit import audit
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, built_from, derived_tables
 from dataflow.errors import RunError
 from dataflow.plan import Period, RunOptions, effective_next_ds, latest_month, plan
@@ -52,7 +52,7 @@ class RunReport:
     merged: dict[str, int] = field(default_factory=dict)  # datasets published by key: rows changed
     to_analyze: list[str] = field(default_factory=list)  # published tables whose statistics to refresh now
     unpublished: dict[str, str] = field(default_factory=dict)  # publish unit -> why it was not published
-    held_back: set[str] = field(default_factory=set)  # datasets and views of those units
+    held_back: set[str] = field(default_factory=set)  # the tables of those units
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -137,8 +137,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                     report.unpublished, report.held_back = loaded.unpublished, loaded.held_back
                 with timed(report.seconds, "views"):  # not over the units left unpublished
                     report.views = build_views(project, [
-                        v for v in period.views
-                        if v not in report.held_back and not set(project.models[v].depends_on) & report.held_back])
+                        v for v in period.views if not set(project.models[v].depends_on) & report.held_back])
                 if index == len(planned.periods) - 1:
                     worker.stop()  # dbt is done: its shutdown overlaps the statistics
                 if statistics is not None:
@@ -226,7 +225,6 @@ def load(
         reporter.warning(note)
 
     built = built_from(derived_tables(project.models), datasets)  # what is audited and published
-    units = run_units(project, built, list(period.views))
     with timed(seconds, "audit"):
         audited = audit(
             project, connection, built, list(period.views),
@@ -247,8 +245,8 @@ def load(
     report.published = {item.dataset: item.rows for item in published}
     report.merged = {item.dataset: item.changed for item in published if item.changed is not None}
     report.to_analyze = [item.dataset for item in published if item.needs_statistics]
-    report.unpublished = {**audited.failed, **publication.unpublished}
-    report.held_back = {member for unit in units if unit.name in report.unpublished for member in unit.members()}
+    # The certificate names the units the audit held back too: the publication reports them all.
+    report.unpublished, report.held_back = publication.unpublished, set(publication.held_back)
     names = publish.summary(published)
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
                    datasets=report.published, merged=report.merged, tests_passed=report.tests_passed,
