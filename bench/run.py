@@ -19,11 +19,14 @@ so the figures are the median run and the median of the pairs' ratios. (c) runs 
 repeat run (after a warm-up at a few records), as the monthly job does: dbt's partial
 parse state and the parse cache are warm. For each contender it prints seconds, records
 per second and peak memory (PSS summed over its process tree, sampled every 500 ms);
-for (c) also its phases. With --scaling, (c) is also run at a fifth and at twice the
-record count, for the memory-growth target. With --baseline DIR (a checkout of another
-version, e.g. `git worktree add /tmp/base <commit>`), that version's main job runs as
-(c0) in the same alternation, and the median of the (c)/(c0) ratios says what the change
-did to the end-to-end time. Results also go to bench/results/latest.json.
+for (c) also its phases. It also prints the CPU each run used, the whole machine's, and
+how much of it the contender's processes, PostgreSQL and the stand-in took: on a machine
+of N cores no run takes less than its CPU over N, however its stages overlap. With
+--scaling, (c) is also run at a fifth and at twice the record count, for the
+memory-growth target. With --baseline DIR (a checkout of another version, e.g.
+`git worktree add /tmp/base <commit>`), that version's main job runs as (c0) in the same
+alternation, and the median of the (c)/(c0) ratios says what the change did to the
+end-to-end time. Results also go to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import secrets
 import subprocess
 import sys
@@ -56,46 +60,118 @@ PYTHON = sys.executable
 # is a plateau through the fetch: every second sample of a 4-a-second series gave the
 # same peak within 1 MiB.
 SAMPLE_SECONDS = 0.5
+CPU_SAMPLE_SECONDS = 0.1
 
 
-def peak_memory(process: subprocess.Popen, samples: list[int], stop: threading.Event) -> None:
-    """Sample the memory of the process and all its descendants until it exits.
+def tree_memory(process: subprocess.Popen, samples: list[int]) -> None:
+    """One sample of the memory of the process and all its descendants.
 
     PSS (proportional set size) is summed, not RSS: forked workers share pages with
     their parent, and summing RSS would count those pages once per process.
     """
     try:
         root = psutil.Process(process.pid)
+        tree = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return
+    total = 0
+    for proc in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += proc.memory_full_info().pss
+    samples.append(total)
+
+
+def busy_cpu() -> float:
+    """CPU seconds the whole machine has spent busy since boot (every core, every process)."""
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + times.irq + times.softirq
+
+
+def own_cpu() -> float:
+    """CPU seconds this benchmark process (its samplers included) has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuMeter:
+    """Where a contender's CPU goes: the whole machine's busy CPU during its run, less the
+    benchmark's own (its memory and CPU samplers), and how much of it the contender's own
+    processes, PostgreSQL's and the stand-in's took.
+
+    The split polls every process's CPU counters every CPU_SAMPLE_SECONDS, so a process
+    loses what it spent after its last poll; `total` comes from the machine's counters and
+    misses nothing. The split is what says whether overlapping the stages could ever meet
+    a target: two cores give at most 2 CPU seconds a second.
+    """
+
+    def __init__(self, root: int, standin: int | None) -> None:
+        self.root, self.standin = root, standin
+        self.before = {proc.pid: cpu for proc, cpu in self._processes()}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.tree = {root}
+        self.started_busy, self.started_own = busy_cpu(), own_cpu()
+
+    @staticmethod
+    def _processes() -> Iterator[tuple[psutil.Process, float]]:
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                yield proc, times.user + times.system
+
+    def _group(self, proc: psutil.Process) -> str | None:
+        if proc.pid in self.tree or proc.ppid() in self.tree:
+            self.tree.add(proc.pid)
+            return "job"
+        if proc.pid == self.standin:
+            return "stand-in"
+        if proc.name() == "postgres":
+            return "PostgreSQL"
+        return None
+
+    def poll(self) -> None:
+        for proc, cpu in self._processes():
+            with contextlib.suppress(psutil.Error):
+                group = self._group(proc)
+                if group:
+                    self.last[proc.pid] = (group, cpu)
+
+    def result(self) -> dict[str, float]:
+        split = dict.fromkeys(("job", "PostgreSQL", "stand-in"), 0.0)
+        for pid, (group, cpu) in self.last.items():
+            split[group] += cpu - self.before.get(pid, 0.0)
+        total = (busy_cpu() - self.started_busy) - (own_cpu() - self.started_own)
+        return {"total": total, **split}
+
+
+def sample(process: subprocess.Popen, meter: CpuMeter, samples: list[int], stop: threading.Event) -> None:
+    """Poll the CPU split often, the memory every SAMPLE_SECONDS, until the run ends."""
+    next_memory = 0.0
     while not stop.is_set():
-        try:
-            tree = [root, *root.children(recursive=True)]
-            total = 0
-            for proc in tree:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += proc.memory_full_info().pss
-            samples.append(total)
-        except psutil.NoSuchProcess:
-            return
-        stop.wait(SAMPLE_SECONDS)
+        meter.poll()
+        if time.monotonic() >= next_memory:
+            next_memory = time.monotonic() + SAMPLE_SECONDS
+            tree_memory(process, samples)
+        stop.wait(CPU_SAMPLE_SECONDS)
+    meter.poll()
 
 
-def measure(command: list[str], env: dict[str, str], root: Path = ROOT) -> dict:
-    """Run a contender; its wall seconds, peak tree memory and output."""
+def measure(command: list[str], env: dict[str, str], root: Path = ROOT, standin: int | None = None) -> dict:
+    """Run a contender; its wall seconds, peak tree memory, CPU (`CpuMeter`) and output."""
     samples: list[int] = []
     stop = threading.Event()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = threading.Thread(target=peak_memory, args=(process, samples, stop), daemon=True)
+    meter = CpuMeter(process.pid, standin)
+    sampler = threading.Thread(target=sample, args=(process, meter, samples, stop), daemon=True)
     sampler.start()
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
+    time.sleep(CPU_SAMPLE_SECONDS)  # the database's last work for it (its backend's exit) is counted too
     stop.set()
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{command[1]} failed ({process.returncode}): {stderr.strip()[-500:]}")
-    return {"seconds": seconds, "peak_mib": max(samples, default=0) / 2**20, "stdout": stdout}
+    return {"seconds": seconds, "peak_mib": max(samples, default=0) / 2**20, "cpu": meter.result(), "stdout": stdout}
 
 
 class Bench:
@@ -148,12 +224,12 @@ class Bench:
         return {**base, **self.hawk, **extra}
 
     def floor(self, base_url: str) -> dict:
-        result = measure([PYTHON, "bench/fetch_floor.py", base_url], self.env())
+        result = measure([PYTHON, "bench/fetch_floor.py", base_url], self.env(), standin=self.standin_process.pid)
         return {**result, **json.loads(result.pop("stdout"))}
 
     def old(self, base_url: str) -> dict:
         dsn = self.fresh_database("bench_old")
-        result = measure([PYTHON, "bench/old_dataflow.py", base_url, dsn], self.env())
+        result = measure([PYTHON, "bench/old_dataflow.py", base_url, dsn], self.env(), standin=self.standin_process.pid)
         return {**result, **json.loads(result.pop("stdout"))}
 
     def main_job(self, base_url: str, label: str, root: Path = ROOT, fresh: bool = True) -> dict:
@@ -164,10 +240,20 @@ class Bench:
         work = ROOT / ".data" / "bench-work" / label
         env = self.env(DATABASE_URL=dsn, DATAHUB_BASE_URL=base_url, DATAFLOW_WORK_DIR=str(work))
         command = [PYTHON, str(root / "orchestrate.py"), "--ds", "2019-08-01", "--log-format", "json"]
-        result = measure(command, env, root)
+        result = measure(command, env, root, standin=self.standin_process.pid)
         summary = json.loads(result.pop("stdout").strip().splitlines()[-1])
         return {**result, "records": sum(summary["rows"].values()), "rows": summary["rows"],
                 "phases": summary["seconds"]}
+
+
+def import_seconds(module: str) -> float:
+    """Wall seconds a fresh interpreter takes to import `module` (the faster of two)."""
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        subprocess.run([PYTHON, "-c", f"import {module}"], check=True)
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def rate(result: dict) -> float:
@@ -265,6 +351,20 @@ def main() -> None:
           f"(target <= 0.10x)")
     print(f"(d) vs (b): {b['seconds'] / d['seconds']:.1f}x faster than the old full reload   (target >= 20x)")
     print(f"(d) peak memory: {max(m['peak_mib'] for m in increments):.0f} MiB   (target <= 350 MiB)")
+    print("CPU seconds during each run (the whole machine's, less the benchmark's own sampling):")
+    for key, label in (("a", "(a) fetch floor"), ("b", "(b) old system"), ("c", "(c) data-flow"),
+                       ("d", "(d) incremental")):
+        cpu = results[key]["cpu"]
+        print(f"  {label:<18}{cpu['total']:6.1f}   its own processes {cpu['job']:.1f}, PostgreSQL "
+              f"{cpu['PostgreSQL']:.1f}, the stand-in {cpu['stand-in']:.1f}")
+    cores, floor_seconds = os.cpu_count() or 1, results["a"]["seconds"]
+    print(f"(c) cannot take less than its CPU over {cores} cores: {c['cpu']['total'] / cores:.1f} s, "
+          f"{c['cpu']['total'] / cores / floor_seconds:.2f}x the floor; 1.3x the floor gives at most "
+          f"{1.3 * floor_seconds * cores:.1f} CPU seconds")
+    dbt_import = import_seconds("dbt.cli.main")
+    print(f"(d)'s targets allow {min(b['seconds'] / 20, c['seconds'] / 10):.2f} s; importing dbt, which runs "
+          f"the audit, takes {dbt_import:.2f} s")
+    results["dbt_import_seconds"] = dbt_import
     if baselines:
         changes = sorted(pair["c"] / pair["c0"] for pair in results["pairs"])
         print(f"(c0) baseline {args.baseline}: {results['c0']['seconds']:.1f} s, peak "
