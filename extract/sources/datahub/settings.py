@@ -20,11 +20,13 @@ RAW_TYPES = {"character varying": "text", "boolean": "bool", "bigint": "bigint",
 # How often a dataset fetched incrementally is fetched whole (`meta.full_refresh`).
 FULL_REFRESH_EVERY = ("daily", "weekly", "monthly")
 
-# Records per conversion batch (one job for the converter's worker process).
-BATCH_ROWS = 2_000  # measured: 5,000 held 75-90 MiB more at the peak (PSS)
-# Batches appended to one CSV file, so one COPY job of dlt's load: 175 jobs of 2,000
-# rows loaded 350k records in 3.0-4.6 s, 70 of 5,000 in 2.0-2.5 s.
-FILE_BATCHES = 5
+# Records per conversion batch (one job for the converter's worker process). Measured at
+# 350k records: the run's peak (PSS) 355 MiB with 2,000, 326 with 1,000, for (c)/(c0)
+# 0.98-1.06 (three pairs); 5,000 held 75-90 MiB more than 2,000.
+BATCH_ROWS = 1_000
+# Batches appended to one CSV file, so one COPY job of dlt's load (10,000 rows): 175 jobs
+# of 2,000 rows loaded 350k records in 3.0-4.6 s, 70 of 5,000 in 2.0-2.5 s.
+FILE_BATCHES = 10
 # Batches of one dataset submitted for conversion and not yet converted.
 MAX_BATCHES_IN_FLIGHT = 2
 
