@@ -105,7 +105,7 @@ class CpuMeter:
     """
 
     def __init__(self, root: int, standin: int | None) -> None:
-        self.root, self.standin = root, standin
+        self.standin = standin
         self.before = {proc.pid: cpu for proc, cpu in self._processes()}
         self.last: dict[int, tuple[str, float]] = {}
         self.tree = {root}
