@@ -222,7 +222,6 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
     The publish task announces each table it published as an asset event (through an alias:
     a unit not published announces nothing)."""
     alias = published_alias(dag_name)
-    reads = {v.name: set(v.datasets) for v in views}
 
     def extract_results(ti: Any) -> dict[str, dict[str, Any] | None]:
         """Each extract task's result; None (or empty) for one that failed. One pull per
@@ -264,8 +263,6 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
     def views_(published: dict[str, Any]) -> list[str]:
         context = get_current_context()
         period = run_period(context, scheduled, views)
-        held_back = set(published["held_back"])
-        period = Period(period.ds, period.next_ds, tuple(v for v in period.views if not reads[v] & held_back))
         dag_run = context["dag_run"]
         run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_name}/{context['run_id']}"))
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
@@ -275,7 +272,7 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
                     for d, result in extracted.items()}
         notes = [note for result in extracted.values() for note in (result or {}).get("notes", [])]
         built_views = stage(build_period_views, task_settings(), period, Reporter(), (run_id, started),
-                            published["rows"], extracts, notes, published["unpublished"])
+                            published["rows"], extracts, notes, published["unpublished"], published["held_back"])
         if published["unpublished"]:  # the run is not a success: say which units it left as they were
             raise AirflowFailException(redact.text(not_published(published["unpublished"])))
         return built_views

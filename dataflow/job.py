@@ -135,9 +135,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                     report.rows, report.published, report.drift = loaded.rows, loaded.published, loaded.drift
                     report.extracts = loaded.extracts
                     report.unpublished, report.held_back = loaded.unpublished, loaded.held_back
-                with timed(report.seconds, "views"):  # not over the units left unpublished
-                    report.views = build_views(project, [
-                        v for v in period.views if not set(project.models[v].depends_on) & report.held_back])
+                with timed(report.seconds, "views"):
+                    report.views = build_views(project, list(period.views), report.held_back)
                 if index == len(planned.periods) - 1:
                     worker.stop()  # dbt is done: its shutdown overlaps the statistics
                 if statistics is not None:
@@ -251,5 +250,4 @@ def load(
     reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
                    datasets=report.published, merged=report.merged, tests_passed=report.tests_passed,
                    unpublished=report.unpublished)
-    for unit, reason in report.unpublished.items():
-        reporter.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)
+    reporter.held(report.unpublished)

@@ -30,6 +30,11 @@ class Reporter:
         else:
             print(text, file=self.out, flush=True)
 
+    def held(self, unpublished: dict[str, str]) -> None:
+        """A line for each publish unit not published, with why."""
+        for unit, reason in unpublished.items():
+            self.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)
+
     def warning(self, message: str) -> None:
         if self.log_format == "json":
             print(json.dumps({"event": "warning", "message": message}), file=sys.stderr, flush=True)

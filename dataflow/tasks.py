@@ -126,8 +126,7 @@ def audit_datasets(
     passed = [unit.name for unit in audited.passed]
     reporter.event("audited", f"  audit    {', '.join(passed)}; {audited.tests_passed} tests passed",
                    units=passed, tests_passed=audited.tests_passed)
-    for unit, reason in audited.failed.items():
-        reporter.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)
+    reporter.held(audited.failed)
     return {"tests_passed": audited.tests_passed, "rows": audited.rows, "warnings": audited.warnings,
             "passed": passed, "failed": audited.failed}
 
@@ -151,8 +150,7 @@ def publish_datasets(
             merged = {item.dataset: item.changed for item in fresh if item.changed is not None}
             reporter.event("published", f"  publish  {publish.summary(fresh)}",
                            datasets={i.dataset: i.rows for i in fresh}, merged=merged, repeated=False)
-        for unit, reason in publication.unpublished.items():
-            reporter.event("unpublished", f"  held     {unit}: {reason}", unit=unit, reason=reason)
+        reporter.held(publication.unpublished)
         analyze = [item.dataset for item in fresh if item.needs_statistics]
         for warning in publish.refresh_statistics(target, analyze, PUBLISHED_SCHEMA):
             reporter.warning(warning)
@@ -168,17 +166,18 @@ def build_period_views(
     extracts: dict[str, dict[str, object]] | None = None,
     notes: list[str] | None = None,
     unpublished: dict[str, str] | None = None,
+    held_back: list[str] | None = None,
 ) -> list[str]:
     """Create or replace the period's views over the published tables; the relations built.
 
     With `run` (a run id and its start), the period is recorded in the run history with
     the published `rows`, how each dataset was extracted and the drift `notes`, as
     `orchestrate.py history` shows runs: a success, or, when `unpublished` names publish
-    units that were not published (and why), a failure naming them. The period's views
-    must leave out those over the units not published."""
+    units that were not published (and why), a failure naming them. Views over their
+    tables, `held_back`, are left out."""
     with locked(settings, shared=True) as (target, connection):
         project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
-        views = build_views(project, list(period.views))
+        views = build_views(project, list(period.views), held_back or ())
         if run is not None:
             history.ensure(connection)
             error = redact.text(not_published(unpublished)) if unpublished else None
