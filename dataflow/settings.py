@@ -31,6 +31,7 @@ VARIABLES = {
     "SSL_CERT_FILE": "the same, as OpenSSL reads it (used when neither of the two above is set)",
     "DATAHUB_REQUEST_TIMEOUT": "seconds to wait for one Data Hub response",
     "DATAHUB_RETRY_SECONDS": "at most this long retrying one request's transient faults",
+    "DATAHUB_MAX_PAGES": "at most this many pages per dataset: pagination that does not end stops there",
     "DATABASE_URL": "target warehouse, postgresql://user:password@host:port/db",
     "FINANCIAL_YEAR_FIRST_MONTH_DAY": "MM-DD first day of the financial year",
     "INGEST_TASK_CONCURRENCY": "dlt normalize workers (and at least this many fetch threads)",
@@ -68,6 +69,9 @@ DEFAULT_FINANCIAL_YEAR_FIRST_MONTH_DAY = "04-01"
 DEFAULT_CONCURRENCY = 2
 DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_RETRY_SECONDS = 120.0
+#: 100,000 pages: ten times the largest dataset at Data Hub's default page size of 100
+#: (interactions are asked for 10,000 a page), and a bound on a server that pages for ever.
+DEFAULT_MAX_PAGES = 100_000
 SUPPORTED_ALGORITHMS = ("sha256", "sha1")
 
 
@@ -104,6 +108,7 @@ class Settings:
     retry_seconds: float
     ca_bundle: str | None = None  # None: the CA certificates requests ships (certifi)
     demo: bool = False  # the local stand-in's demo data, not a configured Data Hub
+    max_pages: int = DEFAULT_MAX_PAGES  # per dataset
 
     def require_configured(self) -> None:
         """Refuse a half-configured run: a warehouse without a Data Hub, or the reverse, would
@@ -215,4 +220,5 @@ def from_environment(env: dict[str, str] | None = None, demo: bool = False) -> S
         ),
         ca_bundle=ca_bundle(env),
         demo=demo or not (base_url or database_url),
+        max_pages=_positive_int("DATAHUB_MAX_PAGES", env.get("DATAHUB_MAX_PAGES") or str(DEFAULT_MAX_PAGES)),
     )

@@ -28,6 +28,11 @@ _NOT_OF_TYPE = (
 )
 #: The conversions macro `to_varchar`'s own message (dbt_project/macros/conversions.sql).
 _TOO_LONG = re.compile(r'"(?P<field>\w+) is longer than (?P<length>\d+) characters"')
+#: The conversions macro `iso_8601`'s own message: a date or time PostgreSQL would cast
+#: leniently but Data Hub never sends ('today', '03/04/2019').
+_NOT_ISO = re.compile(r'"(?P<field>\w+) is not an ISO 8601 (?P<form>date|timestamp): (?P<value>.*)"(?=\s|$)',
+                      re.DOTALL)
+_ISO_FORMS = {"date": "an ISO 8601 date (YYYY-MM-DD)", "timestamp": "an ISO 8601 timestamp with Z or an offset"}
 #: How a failed dbt build names the failing model (dataflow.dbt_project.failure_reason).
 _MODEL = re.compile(r"dbt build failed: (?P<model>\w+): ")
 
@@ -47,6 +52,15 @@ def explain(
         return None
     dataset = model["model"]
     key = keys.get(dataset)
+    not_iso = _NOT_ISO.search(message)
+    if not_iso is not None:
+        field, value = not_iso["field"], not_iso["value"]
+        if field not in raw_fields[dataset]:
+            return None
+        found = _first(conn, raw_schema, dataset, key, [(field, sql.SQL("{} = %s").format(sql.Identifier(field)),
+                                                          value)])
+        which = _which(key, found[1]) if found else ""
+        return f"{dataset}.{field} should be {_ISO_FORMS[not_iso['form']]}, Data Hub sent {value!r:.60}{which}"
     too_long = _TOO_LONG.search(message)
     if too_long is not None:
         field, length = too_long["field"], int(too_long["length"])

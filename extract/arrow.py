@@ -24,6 +24,7 @@ each record's undeclared fields exactly as Data Hub sent them.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +33,18 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from dataflow.errors import RunError
+from dataflow.printable import escaped
+from extract import json_scan
 
 ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "bigint": pa.int64(), "json": pa.string()}
 #: The raw column holding, per record, the fields no declaration names (a JSON object; NULL if none).
 EXTRA_FIELDS = "_dataflow_extra_fields"
 _READ_OPTIONS = pa_json.ReadOptions(use_threads=False)
-_decode_record = msgspec.json.Decoder(float_hook=str).decode
 _decode_fields = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _encode_json = msgspec.json.Encoder().encode
+#: A NUL character in JSON text: `\u0000` after an even number of backslashes (after an odd
+#: number, the backslash before `u0000` is itself escaped: the text is not a NUL).
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class FieldTypeError(RunError):
@@ -52,14 +57,6 @@ class Fields:
 
     present: frozenset[str] = frozenset()
     undeclared: frozenset[str] = frozenset()
-
-
-def _raw_text(raw: bytes | None) -> str | None:
-    if raw is None or raw == b"null":
-        return None
-    if raw[:1] == b'"':  # a JSON string: its value, not its quoted form
-        return msgspec.json.decode(raw)
-    return raw.decode("utf-8")
 
 
 def schema(columns: dict[str, str]) -> pa.Schema:
@@ -76,22 +73,55 @@ def to_table(
 
     `exact` names the fields kept as the exact text of their JSON value (decimals);
     json-typed fields (lists) are always kept that way. `key` names the field a value
-    that fits no declared type is reported with.
+    that fits no declared type is reported with. A record PostgreSQL could not store as
+    sent (a NUL character anywhere in it) or that is nested deeper than the parser allows
+    fails the batch, naming the field and the record.
     """
     if not records:
         return schema(columns).empty_table(), Fields()
     try:
         fields = [_decode_fields(raw) for raw in records]
+    except RecursionError:
+        record = next(raw for raw in records if not json_scan.parses(raw))
+        field, key_value = json_scan.too_deep_field(record, key)
+        raise FieldTypeError(f"{dataset}.{escaped(field)} is nested deeper than the JSON parser allows"
+                             f"{_which(key, key_value)}") from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise RunError(f"{dataset}: Data Hub sent a record that is not a JSON object") from None
+    for index, raw in enumerate(records):
+        if b"\\u0000" in raw and _NUL.search(raw):
+            _refuse_nul(dataset, fields[index], key)
     keys = frozenset().union(*fields)
     found = Fields(keys & frozenset(columns), keys - frozenset(columns))
     extra = _extra_fields(fields, found.undeclared)
     try:
-        table = _fast_table(records, fields, columns, exact)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, msgspec.DecodeError, UnicodeDecodeError):
-        table = _slow_table(dataset, [_decode_record(raw) for raw in records], columns, key)
+        table = _fast_table(dataset, records, fields, columns, exact, key)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        table = _slow_table(dataset, fields, columns, key)
     return table.append_column(EXTRA_FIELDS, extra), found
+
+
+def _refuse_nul(dataset: str, fields: dict[str, msgspec.Raw], key: str | None) -> None:
+    """Fail on a NUL character in a field's name or value: PostgreSQL's text and jsonb
+    cannot hold one, and dropping or replacing it would publish something Data Hub did
+    not send."""
+    for name, value in fields.items():
+        if "\x00" in name or _NUL.search(bytes(value)):
+            raise FieldTypeError(f"{dataset}.{escaped(name)}: Data Hub sent a NUL character (\\u0000) in the field's "
+                                 f"{'name' if chr(0) in name else 'value'}, which PostgreSQL cannot store"
+                                 f"{_which(key, _key_value(fields, key))}")
+
+
+def _key_value(fields: dict[str, msgspec.Raw], key: str | None) -> object:
+    raw = fields.get(key) if key is not None else None
+    try:
+        return None if raw is None else msgspec.json.decode(bytes(raw))
+    except msgspec.DecodeError:
+        return None
+
+
+def _which(key: str | None, value: object) -> str:
+    return f" (the record with {key} {value!r:.60})" if key else ""
 
 
 def _extra_fields(fields: list[dict[str, msgspec.Raw]], undeclared: frozenset[str]) -> pa.Array:
@@ -106,7 +136,8 @@ def _extra_fields(fields: list[dict[str, msgspec.Raw]], undeclared: frozenset[st
 
 
 def _fast_table(
-    records: list[bytes], fields: list[dict[str, msgspec.Raw]], columns: dict[str, str], exact: frozenset[str]
+    dataset: str, records: list[bytes], fields: list[dict[str, msgspec.Raw]], columns: dict[str, str],
+    exact: frozenset[str], key: str | None,
 ) -> pa.Table:
     as_text = tuple(name for name, kind in columns.items() if kind == "json" or name in exact)
     typed = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items() if name not in as_text])
@@ -119,7 +150,7 @@ def _fast_table(
         raise pa.ArrowInvalid("record count changed in parsing")
     arrays: dict[str, pa.Array] = {}
     for name in as_text:
-        arrays[name] = pa.array([_raw_text(_raw(row.get(name))) for row in fields], pa.string())
+        arrays[name] = pa.array(_values(dataset, name, columns[name], fields, key), pa.string())
     for name in typed.names:
         if name in parsed.column_names:
             arrays[name] = parsed.column(name).combine_chunks()
@@ -128,43 +159,49 @@ def _fast_table(
     return pa.Table.from_arrays([arrays[name] for name in columns], names=list(columns))
 
 
-def _raw(value: msgspec.Raw | None) -> bytes | None:
-    return None if value is None else bytes(value)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return _encode_json(value).decode("utf-8")  # a number, boolean, list or object sent as text
-
-
-def _slow_table(dataset: str, records: list[dict[str, Any]], columns: dict[str, str], key: str | None) -> pa.Table:
+def _slow_table(dataset: str, fields: list[dict[str, msgspec.Raw]], columns: dict[str, str], key: str | None,
+                ) -> pa.Table:
+    """Record by record, for a batch Arrow's reader refused: each value is checked against its
+    declared type and kept as Data Hub sent it, or the batch fails naming it."""
     arrays = []
     for name, data_type in columns.items():
-        values = [record.get(name) for record in records]
-        if data_type == "json":
-            values = [None if value is None else _encode_json(value).decode("utf-8") for value in values]
-        try:
-            arrays.append(_array(values, data_type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            index, bad = next((i, v) for i, v in enumerate(values) if v is not None and not _fits(v, data_type))
-            which = f" (the record with {key} {records[index].get(key)!r:.60})" if key else ""
-            raise FieldTypeError(f"{dataset}.{name} should be {data_type}, Data Hub sent {bad!r:.60}{which}") from None
+        arrays.append(pa.array(_values(dataset, name, data_type, fields, key), ARROW_TYPES[data_type]))
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
-def _array(values: list[Any], data_type: str) -> pa.Array:
-    try:
-        return pa.array(values, ARROW_TYPES[data_type])
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        if data_type == "text":  # text takes anything, written as Data Hub sent it
-            return pa.array([_text(value) for value in values], pa.string())
-        raise
+#: What each declared type accepts, by the first byte of the JSON value (null is always
+#: accepted): a list (json), a string or a number (text: a number's exact digits, which is
+#: how decimals arrive), a boolean, an integer.
+_KINDS = {"json": ("a list", b"["), "text": ("text", b'"-0123456789'), "bool": ("a boolean", b"tf"),
+          "bigint": ("a bigint", b"-0123456789")}
+_BIGINT = re.compile(rb"-?(0|[1-9][0-9]*)")
+_QUOTE = ord('"')
 
 
-def _fits(value: Any, data_type: str) -> bool:
-    if data_type == "bool":
-        return isinstance(value, bool)
-    if data_type == "bigint":
-        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
-    return True
+def _values(dataset: str, name: str, kind: str, fields: list[dict[str, msgspec.Raw]], key: str | None) -> list[Any]:
+    """One declared field's values in a batch, typed for its column, or FieldTypeError
+    naming the field, the value and the record when one does not fit."""
+    wanted, first_bytes = _KINDS[kind]
+    values: list[Any] = []
+    for record in fields:
+        raw = record.get(name)
+        value = None if raw is None else bytes(raw)
+        if value is None or value == b"null":
+            values.append(None)
+            continue
+        fits = value[0] in first_bytes
+        if kind == "bigint" and fits:
+            fits = _BIGINT.fullmatch(value) is not None and -(2**63) <= int(value) < 2**63
+        if not fits:
+            raise FieldTypeError(f"{dataset}.{escaped(name)} should be {wanted}, Data Hub sent "
+                                 f"{escaped(value.decode('utf-8', 'replace'))[:60]}"
+                                 f"{_which(key, _key_value(record, key))}")
+        if kind == "json" or (kind == "text" and value[0] != _QUOTE):
+            values.append(value.decode("utf-8"))  # the exact JSON text
+        elif kind == "bool":
+            values.append(value == b"true")
+        elif kind == "bigint":
+            values.append(int(value))
+        else:
+            values.append(msgspec.json.decode(value))
+    return values

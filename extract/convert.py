@@ -86,6 +86,8 @@ def write_batch(batch: Batch) -> Written:
     through its future. The worker ends with the fetch.
     """
     table, fields = arrow.to_table(batch.dataset, batch.records, batch.columns, batch.exact, batch.key)
+    if batch.key is not None and batch.key in table.column_names:
+        _check_unique(batch.dataset, batch.key, table.column(batch.key).to_pylist())
     rows = table.num_rows
     prefix = secrets.token_urlsafe(9)  # 12 characters, unique per batch
     table = table.append_column(LOAD_ID, pa.array([batch.load_id] * rows, pa.string()))
@@ -94,6 +96,41 @@ def write_batch(batch: Batch) -> Written:
     with open(batch.path, "wb" if batch.header else "ab") as handle:
         pa_csv.write_csv(table, handle, write_options=options)
     return Written(rows, fields)
+
+
+#: Per dataset of this worker's fetch, a hash of every key value it has seen. One worker
+#: converts every batch of a fetch (see `Converter`), so it sees every key once; a hash
+#: (64 bits, 8 bytes a key in its set instead of the key's string) keeps the set small at
+#: 350k records; two different keys sharing one is a chance of about 1 in 10^8 per fetch.
+_seen_keys: dict[str, set[int]] = {}
+#: How many repeated keys a message names.
+SHOWN_KEYS = 5
+
+
+class DuplicateKeyError(arrow.FieldTypeError):
+    """A fetch that sent one record key twice: paging that repeats or skips, or a data error."""
+
+
+def _check_unique(dataset: str, key: str, values: list[object]) -> None:
+    """Fail when a key value of this batch was seen before in the same fetch, naming them.
+
+    Data Hub's cursor pagination returns each record once; a key seen twice means pages
+    that overlap (records moved between pages, or a server that hands out cursors without
+    end), and loading them would publish one version chosen by chance."""
+    seen = _seen_keys.setdefault(dataset, set())
+    repeated = []
+    for value in values:
+        if value is None:
+            continue  # no key: the model's not_null test names it
+        fingerprint = hash(value)
+        if fingerprint in seen:
+            repeated.append(value)
+        seen.add(fingerprint)
+    if repeated:
+        shown = ", ".join(repr(value)[:60] for value in repeated[:SHOWN_KEYS])
+        more = f" and {len(repeated) - SHOWN_KEYS:,} more" if len(repeated) > SHOWN_KEYS else ""
+        raise DuplicateKeyError(f"{dataset}: Data Hub sent the same {key} twice in one fetch: {shown}{more}; "
+                                "nothing of it was loaded")
 
 
 class Converter:

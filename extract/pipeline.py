@@ -153,6 +153,7 @@ def run_extract(
         algorithm=settings.hawk_algorithm,
         timeout=settings.request_timeout,
         retry_seconds=settings.retry_seconds,
+        max_pages=settings.max_pages,
         datasets=datasets,
         stats=stats,
         converter=converter,

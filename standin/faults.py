@@ -13,10 +13,16 @@ from dataclasses import dataclass
 
 from standin.data import ALL_PATHS
 
-#: Modes that replace or delay the answer to one request for one page.
-REQUEST_MODES = frozenset({"500", "429", "stall", "forged_signature", "truncated_json", "no_results"})
-#: Modes that change the dataset itself; ``page`` and ``times`` are ignored.
-DATASET_MODES = frozenset({"shrink", "null_not_null", "duplicate_key", "wrong_type", "unfit_value"})
+#: Modes that replace or delay the answer to one request for one page. ``foreign_next``
+#: points that page's ``next`` at ``target`` (another server), ``redirect`` answers it with
+#: an unsigned 302 to ``target``, ``empty_next`` gives it ``"next": ""``.
+REQUEST_MODES = frozenset({"500", "429", "stall", "forged_signature", "truncated_json", "no_results",
+                           "foreign_next", "redirect", "empty_next"})
+#: Modes that change the dataset itself; ``page`` and ``times`` are ignored. ``endless``
+#: hands out a new cursor after every page, over the same records again; ``set_field``
+#: gives the record at position ``record`` the field ``field`` with the raw JSON ``raw``.
+DATASET_MODES = frozenset({"shrink", "null_not_null", "duplicate_key", "wrong_type", "unfit_value", "endless",
+                           "set_field"})
 MODES = REQUEST_MODES | DATASET_MODES
 
 
@@ -35,6 +41,10 @@ class Fault:
     times: int | None = None
     retry_after: int = 1
     stall_seconds: float = 30.0
+    target: str = ""  # foreign_next, redirect: the URL to send the client to
+    field: str = ""  # set_field: the field's name
+    raw: bytes = b""  # set_field: its value, as raw JSON text (sent exactly, however odd)
+    record: int = 0  # set_field: the record's position in the dataset as served
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -88,5 +98,9 @@ class FaultBook:
 
     def has(self, dataset: str, mode: str) -> bool:
         """Whether a dataset-wide fault ``mode`` is active for ``dataset``."""
+        return bool(self.all(dataset, mode))
+
+    def all(self, dataset: str, mode: str) -> list[Fault]:
+        """The dataset-wide faults ``mode`` active for ``dataset``."""
         with self._lock:
-            return any(f.dataset == dataset and f.mode == mode for f in self._faults)
+            return [f for f in self._faults if f.dataset == dataset and f.mode == mode]

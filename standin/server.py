@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import socket
 import socketserver
 import ssl
@@ -268,18 +269,31 @@ class StandIn:
     # -- used by the handler -----------------------------------------------
 
     def render_page(
-        self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool = False
+        self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], *, drop_results: bool = False,
+        base: str | None = None, replace_next: bool = False, next_url: str | None = None,
     ) -> bytes:
-        """The page body, joined from pre-encoded records (see ``record_json``)."""
-        size, base, seed = page_size_of(query, self.page_size), self.base_url, self.seed
+        """The page body, joined from pre-encoded records (see ``record_json``). Links are on
+        ``base``, the scheme and host the client asked (as DRF's ``build_absolute_uri``);
+        with ``replace_next``, the next link is ``next_url`` instead (a fault)."""
+        size, seed = page_size_of(query, self.page_size), self.seed
+        base = base or self.base_url
+        endless = self.faults.has(dataset, "endless")
         count = len(listing)
-        next_url = page_url(base, path, query, offset + size) if offset + size < count else None
+        start = offset % max(count, 1) // size * size if endless else offset  # endless: the same records again
+        if not replace_next:
+            next_url = page_url(base, path, query, offset + size) if endless or offset + size < count else None
         previous_url = page_url(base, path, query, max(offset - size, 0)) if offset > 0 else None
         # DRF's key order: next, previous, results.
         parts = [b'{"next":', dumps(next_url), b',"previous":', dumps(previous_url)]
         if not drop_results:
-            end = min(offset + size, count)
-            results = [self.changes.encoded(dataset, i) for i in listing[offset:end]]
+            end = min(start + size, count)
+            results = [self.changes.encoded(dataset, i) for i in listing[start:end]]
+            for fault in self.faults.all(dataset, "set_field"):
+                if start <= fault.record < end:
+                    position = fault.record - start
+                    changed = json.loads(results[position])
+                    changed.pop(fault.field, None)
+                    results[position] = dumps(changed)[:-1] + b"," + dumps(fault.field) + b":" + fault.raw + b"}"
             if offset == 0 and results and self.faults.has(dataset, "null_not_null"):
                 first = record(dataset, 0, seed=seed)
                 first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
@@ -303,14 +317,16 @@ class StandIn:
         parts.append(b"}")
         return b"".join(parts)
 
-    def page(self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int]) -> bytes:
+    def page(
+        self, dataset: str, path: str, query: str, offset: int, listing: Sequence[int], base: str | None = None
+    ) -> bytes:
         """`render_page`, from the pre-rendered pages when there are (and no fault may change them)."""
         if self._pages is None or not self.faults.empty:
-            return self.render_page(dataset, path, query, offset, listing)
-        key = (path, query, self.changes.version)
+            return self.render_page(dataset, path, query, offset, listing, base=base)
+        key = (path, query, self.changes.version, base)
         body = self._pages.get(key)
         if body is None:
-            body = self._pages[key] = self.render_page(dataset, path, query, offset, listing)
+            body = self._pages[key] = self.render_page(dataset, path, query, offset, listing, base=base)
         return body
 
     def prerender(self) -> int:
@@ -322,7 +338,7 @@ class StandIn:
             listing = self.changes.listing(dataset, None)
             for offset in range(0, max(len(listing), 1), self.page_size):
                 split = urlsplit(page_url(self.base_url, path, "", offset))
-                self.page(dataset, split.path, split.query, offset, listing)
+                self.page(dataset, split.path, split.query, offset, listing, self.base_url)
         return len(self._pages)
 
     def _note(self, entry: dict[str, Any]) -> None:
@@ -495,10 +511,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # shutting down mid-stall: answer nothing
             return
 
+        base = self._request_url().split(path, 1)[0]  # the scheme and host the client asked
+        if mode == "redirect":
+            self._send(entry, 302, b"", "text/html; charset=utf-8", {"Location": fault.target})
+            return
         if mode == "no_results":
-            body = app.render_page(dataset, path, query, offset, listing[:count], drop_results=True)
+            body = app.render_page(dataset, path, query, offset, listing[:count], drop_results=True, base=base)
+        elif mode in ("foreign_next", "empty_next"):
+            body = app.render_page(dataset, path, query, offset, listing[:count], base=base, replace_next=True,
+                                   next_url=fault.target if mode == "foreign_next" else "")
         else:
-            body = app.page(dataset, path, query, offset, listing[:count])
+            body = app.page(dataset, path, query, offset, listing[:count], base)
         send_signed(200, _cut_in_half(body) if mode == "truncated_json" else body)
 
     def _discard_body(self) -> None:

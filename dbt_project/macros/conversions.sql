@@ -1,15 +1,34 @@
 {#- Conversions from the raw columns (as Data Hub sent them) to the published types. -#}
 
-{% macro to_timestamptz(column) -%}
+{% macro iso_8601(column, form) -%}
     {#-
-        Data Hub timestamps are ISO 8601 strings, normally with an offset. One without an
-        offset is taken as UTC, never as the session's TimeZone.
+        The text of a Data Hub date or timestamp, checked to be what Data Hub sends:
+        `YYYY-MM-DD` (form 'date' also takes a timestamp, for the date of one) or
+        `YYYY-MM-DDThh:mm:ss[.fraction]` with `Z` or an offset (form 'timestamp').
+        PostgreSQL's own casts are lenient ('today', 'epoch', 'infinity', '03/04/2019',
+        '20190101' all cast): anything else fails the build with an error naming the
+        column and the value, which `dataflow/unfit_values.py` turns into the field and a
+        record's key. (The error cast depends on the column, so it cannot be folded away.)
     -#}
+    {%- set day = '[0-9]{4}-[0-9]{2}-[0-9]{2}' -%}
+    {%- set timestamp = day ~ 'T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)' -%}
+    {%- set pattern = timestamp if form == 'timestamp' else day ~ '|' ~ timestamp -%}
     case
-        when {{ column }} ~ '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
-            then cast({{ column }} as timestamp with time zone)
-        else cast({{ column }} as timestamp) at time zone 'UTC'
+        when {{ column }} ~ '^({{ pattern }})$' then {{ column }}
+        else cast(cast('{{ column }} is not an ISO 8601 {{ form }}: ' || {{ column }} as integer) as text)
     end
+{%- endmacro %}
+
+
+{% macro to_date(column) -%}
+    {#- A Data Hub date (or a timestamp's date, as written) into a `date` column. -#}
+    cast({{ iso_8601(column, 'date') }} as date)
+{%- endmacro %}
+
+
+{% macro to_timestamptz(column) -%}
+    {#- A Data Hub timestamp (ISO 8601, with Z or an offset) into a `timestamp with time zone`. -#}
+    cast({{ iso_8601(column, 'timestamp') }} as timestamp with time zone)
 {%- endmacro %}
 
 

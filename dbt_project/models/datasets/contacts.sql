@@ -30,7 +30,7 @@ renamed as (
         accepts_dit_email_marketing,
 
         ---------- dates
-        cast(created_on as date) as date_added_to_datahub
+        {{ to_date('created_on') }} as date_added_to_datahub
 
     from source
 

@@ -25,7 +25,7 @@ renamed as (
         is_active,
 
         ---------- dates
-        cast(date_joined as date) as date_joined,
+        {{ to_date('date_joined') }} as date_joined,
 
         ---------- timestamps
         {{ to_utc_timestamp('last_login') }} as last_login

@@ -56,7 +56,7 @@ renamed as (
         is_turnover_estimated,
 
         ---------- dates
-        cast(created_on as date) as created_on,
+        {{ to_date('created_on') }} as created_on,
 
         ---------- timestamps
         {{ to_utc_timestamp('archived_on') }} as archived_on,

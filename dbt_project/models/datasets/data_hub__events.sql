@@ -31,8 +31,8 @@ renamed as (
         cast(uk_region__name as varchar) as uk_region,
 
         ---------- dates
-        cast(end_date as date) as end_date,
-        cast(start_date as date) as start_date,
+        {{ to_date('end_date') }} as end_date,
+        {{ to_date('start_date') }} as start_date,
 
         ---------- timestamps
         {{ to_utc_timestamp('created_on') }} as created_on,

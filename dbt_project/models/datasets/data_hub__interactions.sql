@@ -37,7 +37,7 @@ renamed as (
         were_countries_discussed,
 
         ---------- dates
-        cast(date as date) as interaction_date,
+        {{ to_date('date') }} as interaction_date,
 
         ---------- timestamps
         {{ to_utc_timestamp('created_on') }} as created_on,

@@ -87,13 +87,13 @@ renamed as (
         {{ pg_array_text('team_member_names') }} as team_members,
 
         ---------- dates
-        cast(actual_land_date as date) as actual_land_date,
-        cast(date_abandoned as date) as date_abandoned,
-        cast(date_lost as date) as date_lost,
-        cast(date_of_latest_interaction as date) as date_of_latest_interaction,
-        cast(estimated_land_date as date) as estimated_land_date,
-        cast(project_arrived_in_triage_on as date) as project_arrived_in_triage_on,
-        cast(proposal_deadline as date) as proposal_deadline,
+        {{ to_date('actual_land_date') }} as actual_land_date,
+        {{ to_date('date_abandoned') }} as date_abandoned,
+        {{ to_date('date_lost') }} as date_lost,
+        {{ to_date('date_of_latest_interaction') }} as date_of_latest_interaction,
+        {{ to_date('estimated_land_date') }} as estimated_land_date,
+        {{ to_date('project_arrived_in_triage_on') }} as project_arrived_in_triage_on,
+        {{ to_date('proposal_deadline') }} as proposal_deadline,
 
         ---------- timestamps
         {{ to_timestamptz('archived_on') }} as archived_on,

@@ -44,7 +44,7 @@ renamed as (
         cast(subtotal_cost as integer) as net_price,
 
         ---------- dates
-        cast(delivery_date as date) as delivery_date,
+        {{ to_date('delivery_date') }} as delivery_date,
 
         ---------- timestamps
         {{ to_timestamptz('created_on') }} as created_date,

@@ -29,10 +29,12 @@ import yaml
 from dlt.sources import DltResource
 
 from dataflow.errors import RunError, UsageError
-from dataflow.settings import Secret
+from dataflow.printable import escaped
+from dataflow.settings import DEFAULT_MAX_PAGES, Secret
+from extract import json_scan
 from extract.arrow import EXTRA_FIELDS, Fields
 from extract.convert import LINEAGE_COLUMNS, Batch, Converter, Written
-from extract.sources.datahub.client import HawkClient, iter_pages
+from extract.sources.datahub.client import HawkClient, TooDeepError, iter_pages
 from extract.sources.datahub.settings import (
     BATCH_ROWS,
     FILE_BATCHES,
@@ -183,7 +185,7 @@ def _fetch(
     and the other datasets go on."""
 
     def pages() -> Iterator[list[msgspec.Raw]]:
-        for page in iter_pages(client.session, url):
+        for page in iter_pages(client.session, url, client.max_pages):
             stats.add_page(dataset.name, len(page))
             yield page
 
@@ -217,9 +219,18 @@ def _fetch(
         check_declared_fields(dataset, stats)
     except Exception as failure:  # noqa: BLE001 - this dataset's failure, reported by the run
         wait(in_flight)  # no batch of it is written after this
-        stats.failures[dataset.name] = failure
+        stats.failures[dataset.name] = too_deep(dataset, failure) if isinstance(failure, TooDeepError) else failure
         return
     yield from finished
+
+
+def too_deep(dataset: Dataset, failure: TooDeepError) -> RunError:
+    """A page too deeply nested to parse, named by its record's key and field."""
+    if failure.record is None:
+        return RunError(f"{dataset.name}: {failure}")
+    field, key_value = json_scan.too_deep_field(failure.record, dataset.key)
+    which = f" (the record with {dataset.key} {key_value!r:.60})" if dataset.key else ""
+    return RunError(f"{dataset.name}.{escaped(field)} is nested deeper than the JSON parser allows{which}")
 
 
 def dataset_resource(
@@ -267,6 +278,7 @@ def datahub(
     converter: Converter,
     ca_bundle: str | None = None,
     updated_since: dict[str, dt.date] | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> list[DltResource]:
     """All selected datasets; fetched concurrently, nested values kept in their row.
 
@@ -279,6 +291,7 @@ def datahub(
         algorithm,
         timeout=timeout,
         retry_seconds=retry_seconds,
+        max_pages=max_pages,
         base_url=base_url,
         verify=ca_bundle or True,
     )

@@ -2,8 +2,15 @@
 
 Data Hub's dataset endpoints use Django REST framework cursor pagination: each body
 is `{"next", "previous", "results"}` and `next` is an absolute URL carrying an opaque,
-percent-encoded cursor. We follow `next` exactly as given until it is null; anything
-else in its place means the server and we disagree, so it stops the run.
+percent-encoded cursor. We follow `next` exactly as given until it is JSON null; anything
+else in its place means the server and we disagree, so it fails the dataset:
+
+- a `next` (or an HTTP redirect) to another scheme, host or port than DATAHUB_BASE_URL's
+  is refused before anything is sent there: requests are Hawk-signed, and records from
+  another server must never be published as Data Hub's;
+- an empty `next` (`""`) is not the last page (only null is);
+- a page with no records but a `next`, or more than `max_pages` pages, is pagination
+  that does not end (DRF's cursor pagination never sends an empty page with a `next`).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import time
 from collections.abc import Iterator
 from email.utils import mktime_tz, parsedate_tz
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import msgspec
 from requests import Response, Session
@@ -33,7 +41,9 @@ from tenacity import (
 )
 
 from dataflow.errors import RunError
-from dataflow.settings import Secret
+from dataflow.printable import escaped
+from dataflow.settings import DEFAULT_MAX_PAGES, Secret
+from extract import json_scan
 from extract.sources.datahub.hawk import HawkAdapter, response_path
 from extract.sources.datahub.settings import (
     MAX_ATTEMPTS,
@@ -53,6 +63,47 @@ RETRY_EXCEPTIONS = (RequestsConnectionError, Timeout, ChunkedEncodingError)
 
 class PageFormatError(RunError):
     """A response body that is not a DRF page."""
+
+
+class TooDeepError(PageFormatError):
+    """A page whose JSON is nested deeper than the parser allows; `record` is the first
+    record that is (for the dataset to name its field and key), or None."""
+
+    def __init__(self, message: str, record: bytes | None) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+class ForeignURLError(RunError):
+    """A request Data Hub's answer asked for, to another server than DATAHUB_BASE_URL."""
+
+
+class EndlessPagingError(RunError):
+    """Pagination that does not end: an empty page with a `next`, or too many pages."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """A URL's scheme, host (lower case) and port (the scheme's default when not given)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # a malformed port matches nothing
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port if port is not None else default
+
+
+def shown_origin(url: str) -> str:
+    """'https://host:port' of a URL, escaped, for messages (never the path or query)."""
+    scheme, host, port = origin(url)
+    return escaped(f"{scheme}://{host}:{port}")
+
+
+def refuse_foreign(url: str, base_url: str, what: str) -> None:
+    """Raise ForeignURLError when `url` is not on `base_url`'s scheme, host and port."""
+    if base_url and origin(url) != origin(base_url):
+        raise ForeignURLError(f"{what} leads to {shown_origin(url)}, not to DATAHUB_BASE_URL "
+                              f"({shown_origin(base_url)}); refused, nothing was sent there")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -79,19 +130,22 @@ def retry_after_seconds(response: Response | None) -> float | None:
 
 
 class WaitRetryAfterOrExponential:
-    """Wait what the server's Retry-After asks, else back off exponentially; both capped."""
+    """Wait what the server's Retry-After asks, else back off exponentially; both capped,
+    and never past `budget` seconds since the first attempt (DATAHUB_RETRY_SECONDS): the
+    last wait is cut to what is left of it."""
 
-    def __init__(self, multiplier: float, maximum: float) -> None:
+    def __init__(self, multiplier: float, maximum: float, budget: float = float("inf")) -> None:
         self.maximum = maximum
+        self.budget = budget
         self.exponential = wait_exponential(multiplier=multiplier, max=maximum)
 
     def __call__(self, state: RetryCallState) -> float:
         outcome = state.outcome
         response = outcome.result() if outcome is not None and not outcome.failed else None
         asked = retry_after_seconds(response)
-        if asked is not None:
-            return min(asked, self.maximum)
-        return self.exponential(state)
+        wait = min(asked, self.maximum) if asked is not None else self.exponential(state)
+        left = self.budget - (state.seconds_since_start or 0.0)
+        return max(0.0, min(wait, left))
 
 
 class RetryingSession(Session):
@@ -104,12 +158,13 @@ class RetryingSession(Session):
     `requests.HTTPError` for it as for any other error status (401/403/404 at once).
     """
 
-    def __init__(self, timeout: float, retry_seconds: float) -> None:
+    def __init__(self, timeout: float, retry_seconds: float, base_url: str = "") -> None:
         super().__init__()
         self.timeout = timeout
+        self.base_url = base_url
         self.headers["User-Agent"] = USER_AGENT
         self.retrying = Retrying(
-            wait=WaitRetryAfterOrExponential(RETRY_BACKOFF_FACTOR, MAX_RETRY_DELAY),
+            wait=WaitRetryAfterOrExponential(RETRY_BACKOFF_FACTOR, MAX_RETRY_DELAY, retry_seconds),
             retry=retry_any(retry_if_result(is_retry_status), retry_if_exception(is_transient)),
             stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(retry_seconds),
             reraise=True,
@@ -123,7 +178,17 @@ class RetryingSession(Session):
         response.raise_for_status()
         return response
 
+    def get_redirect_target(self, resp: Response) -> str | None:
+        """requests' redirect target, refused when it leaves DATAHUB_BASE_URL's server (before
+        requests prepares, signs and sends it)."""
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            refuse_foreign(urljoin(resp.url, target), self.base_url,
+                           f"Data Hub's HTTP {resp.status_code} redirect from {response_path(resp)}")
+        return target
+
     def send(self, request: Any, **kwargs: Any) -> Response:
+        refuse_foreign(request.url or "", self.base_url, "a request")  # whatever asked for it
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         return self.retrying(super().send, request, **kwargs)
@@ -150,10 +215,12 @@ class HawkClient:
         *,
         timeout: float,
         retry_seconds: float,
+        max_pages: int = DEFAULT_MAX_PAGES,
         base_url: str = "",
         verify: str | bool = True,
     ) -> None:
         self.base_url = base_url
+        self.max_pages = max_pages
         self.timeout = timeout
         self.retry_seconds = retry_seconds
         self.verify = verify
@@ -168,7 +235,7 @@ class HawkClient:
         return session
 
     def _make_session(self) -> RetryingSession:
-        session = RetryingSession(self.timeout, self.retry_seconds)
+        session = RetryingSession(self.timeout, self.retry_seconds, self.base_url)
         # The environment is read once here instead of on every request (requests scans
         # os.environ per request: ~1 ms a page): proxies now, and the CA bundle, which
         # `Settings.ca_bundle` already resolved from the same variables requests reads.
@@ -213,19 +280,40 @@ def parse_page(response: Response) -> Page:
     where = response_path(response)
     try:
         return _decode_page(response.content)
+    except RecursionError:
+        raise TooDeepError(f"response from {where} is nested deeper than the JSON parser allows",
+                           json_scan.too_deep_record(response.content)) from None
     except msgspec.ValidationError as exc:
         raise PageFormatError(f"response from {where} has no 'results' and 'next' ({exc})") from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise PageFormatError(f"response from {where} is not valid JSON") from None
 
 
-def iter_pages(session: Session, url: str) -> Iterator[list[msgspec.Raw]]:
-    """Yield each page's records (raw JSON), following `next` exactly until it is null."""
+def iter_pages(session: RetryingSession, url: str, max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[list[msgspec.Raw]]:
+    """Yield each page's records (raw JSON), following `next` exactly until it is null.
+
+    Each `next` must stay on DATAHUB_BASE_URL's server and differ from every URL before it;
+    a page without records must be the last; and a dataset has at most `max_pages` pages.
+    (A server that hands out new cursors over the same records is stopped sooner, by the
+    repeated record keys: `extract.convert`.)"""
     seen: set[str] = set()
-    while url:
+    while True:
         if url in seen:
             raise PageFormatError(f"pagination loops: 'next' repeats {url.split('?')[0]}")
+        if len(seen) == max_pages:
+            raise EndlessPagingError(f"{url.split('?')[0]} has more than {max_pages:,} pages (DATAHUB_MAX_PAGES); "
+                                     "stopped, nothing of it was loaded")
         seen.add(url)
-        page = parse_page(session.get(url))
+        response = session.get(url)
+        page = parse_page(response)
         yield page.results
+        if page.next is None:
+            return
+        where = response_path(response)
+        if page.next == "":
+            raise PageFormatError(f"response from {where} has an empty 'next' link; only null ends a dataset")
+        if not page.results:
+            raise EndlessPagingError(f"response from {where} has no records but a 'next' link: "
+                                     "pagination that does not end")
+        refuse_foreign(page.next, session.base_url, f"the 'next' link of {where}")
         url = page.next
