@@ -24,11 +24,8 @@ DAG run) never audit or publish at the same time.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
@@ -36,7 +33,7 @@ from dataflow.audit import audit
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
 from dataflow.plan import Period
 from dataflow.report import Reporter
-from dataflow.settings import Settings, work_dir
+from dataflow.settings import Settings
 from dataflow.units import not_published
 from dataflow.views import build_views
 
@@ -70,21 +67,14 @@ def extract_dataset(
     from extract.sources.datahub import select_datasets
 
     sources = select_datasets([dataset])
-    with locked(settings, shared=True) as (target, _):
-        # dlt's working files are this task's own: two extracts on one worker never share them.
-        (work_dir() / "dlt").mkdir(parents=True, exist_ok=True)
-        pipelines = tempfile.mkdtemp(prefix=f"{dataset}-", dir=work_dir() / "dlt")
-        try:
-            with datahub_endpoint(settings) as endpoint:
-                redact.register(endpoint.hawk_key.reveal())
-                source = "demo data from the local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
-                reporter.event("start", f"data-flow extract {dataset}: {source} -> {target.description}",
-                               dataset=dataset, source=source, target=target.description, demo=endpoint.is_standin)
-                extracted = run_extract(settings, endpoint, target, sources, reporter,
-                                        pipelines_dir=Path(pipelines), pipeline_name=f"datahub_{dataset}",
-                                        full_refresh=full_refresh)
-        finally:
-            shutil.rmtree(pipelines, ignore_errors=True)
+    # dlt's working files are this task's own (`run_extract`): two extracts on one worker never share them.
+    with locked(settings, shared=True) as (target, _), datahub_endpoint(settings) as endpoint:
+        redact.register(endpoint.hawk_key.reveal())
+        source = "demo data from the local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
+        reporter.event("start", f"data-flow extract {dataset}: {source} -> {target.description}",
+                       dataset=dataset, source=source, target=target.description, demo=endpoint.is_standin)
+        extracted = run_extract(settings, endpoint, target, sources, reporter,
+                                pipeline_name=f"datahub_{dataset}", full_refresh=full_refresh)
     rows, pages = extracted.rows.get(dataset, 0), extracted.pages.get(dataset, 0)
     how = extracted.fetched[dataset]
     reporter.event("extracted", f"  extract  {dataset} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",

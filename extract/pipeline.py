@@ -26,6 +26,7 @@ from psycopg2 import sql
 
 from dataflow.endpoint import Endpoint
 from dataflow.failures import describe
+from dataflow.printable import escaped
 from dataflow.report import Reporter
 from dataflow.settings import Settings, work_dir
 from dataflow.warehouse import Target
@@ -35,6 +36,7 @@ from extract.convert import Converter
 from extract.dlt_copy_force_null import keep_empty_strings
 from extract.sources.datahub import Dataset, FetchStats, datahub
 from extract.sources.datahub.settings import RAW_SCHEMA
+from extract.workdir import own_directory
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
@@ -80,7 +82,8 @@ class ExtractResult:
 
     def drift(self) -> list[str]:
         """One line per field Data Hub sent that the source file does not declare."""
-        return [f"new field `{name}` in `{dataset}`, not published (landed in {RAW_SCHEMA}.{dataset}.{EXTRA_FIELDS})"
+        return [f"new field `{escaped(name)}` in `{dataset}`, not published "
+                f"(landed in {RAW_SCHEMA}.{dataset}.{EXTRA_FIELDS})"
                 for dataset, names in self.undeclared.items() for name in names]
 
 
@@ -123,10 +126,15 @@ def run_extract(
     `before_load` runs once everything is fetched, before `raw` changes: it may still
     refuse the run. `pipeline_name` names dlt's working state: extracts that may run at
     the same time on one machine (one scheduler task per dataset) each need their own.
-    `full_refresh` fetches every dataset whole, whatever `extract.incremental` decides."""
+    `full_refresh` fetches every dataset whole, whatever `extract.incremental` decides.
+    dlt works in `pipelines_dir`, by default a directory of this run's own under the work
+    directory (`extract.workdir`), so that two runs sharing it never touch each other's files."""
+    if pipelines_dir is None:
+        with own_directory(work_dir() / "dlt", f"{pipeline_name}-") as own:
+            return run_extract(settings, endpoint, target, datasets, reporter, own, before_load, pipeline_name,
+                               full_refresh)
     configure_dlt(settings.concurrency, verbose=os.environ.get("DATAFLOW_VERBOSE") == "1")
     keep_empty_strings()
-    pipelines_dir = pipelines_dir or work_dir() / "dlt"
     shutil.rmtree(pipelines_dir / pipeline_name, ignore_errors=True)
     batches_dir = pipelines_dir / f"{pipeline_name}-batches"
     shutil.rmtree(batches_dir, ignore_errors=True)
