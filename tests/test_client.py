@@ -232,3 +232,35 @@ def test_a_page_larger_than_a_batch_is_split_into_batches():
     assert [len(batch) for batch in batches] == [2, 2, 2, 2]
     assert batches[0] == [b'{"n": 0}', b'{"n": 1}'] and batches[2][0] == b'{"n": 4}'
     assert list(record_batches([], 2)) == [[]]  # an empty dataset still replaces its raw table
+
+
+def test_the_retry_budget_bounds_the_waits_too(make_standin, hawk_key, caplog):
+    """DATAHUB_RETRY_SECONDS is a real bound: a Retry-After of 30 s is cut to what is left of
+    a 3 s budget, so giving up takes about 3 s, not 30."""
+    standin = make_standin(records=60, page_size=5, faults=[Fault("contacts", "429", page=1, retry_after=30)])
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="data_flow"), pytest.raises(requests.HTTPError):
+        list(iter_pages(client(hawk_key, retry_seconds=3).session, standin.url("contacts")))
+    assert time.monotonic() - started < 3 + 2  # the budget, and the last attempt's own answer
+    waits = [float(r.getMessage().split("waiting ")[1].split(" s")[0]) for r in caplog.records
+             if r.getMessage().startswith("retrying")]
+    assert waits and all(wait <= 3 for wait in waits) and sum(waits) <= 3
+
+
+def test_runs_sharing_a_work_directory_keep_their_own_dlt_files(tmp_path):
+    """Two runs with one DATAFLOW_WORK_DIR each work in a directory of their own; a directory
+    left by a killed run (its lock held by nobody) is removed by the next run, a live one is not."""
+    from extract.workdir import LOCK_FILE, own_directory
+
+    abandoned = tmp_path / "datahub-killed"
+    abandoned.mkdir()
+    (abandoned / LOCK_FILE).touch()
+    with own_directory(tmp_path, "datahub-") as first:
+        (first / "package").write_text("first run's load package")
+        assert not abandoned.exists()
+        with own_directory(tmp_path, "datahub-") as second:
+            assert second != first
+            assert (first / "package").read_text() == "first run's load package"
+        assert not second.exists()
+        assert (first / "package").exists()
+    assert not first.exists()
