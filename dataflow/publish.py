@@ -275,6 +275,8 @@ def _publish_table(
     columns = sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in contract)
     if published and scope is not None and scope.delta:
         return _merge(cursor, dataset, target, columns, audit_schema, scope.key, unit)
+    if _is_view(cursor, audit_schema, dataset):  # a delta audit reads the published table itself
+        raise RunError(f"{dataset} was audited by key but its audit scope is gone; nothing was published")
     source = sql.Identifier(audit_schema, dataset)
     cursor.execute(sql.SQL("delete from {}").format(target))
     cursor.execute(sql.SQL("insert into {} ({}) select {} from {}").format(target, columns, columns, source))

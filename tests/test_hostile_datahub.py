@@ -1,6 +1,6 @@
 """A Data Hub that misbehaves as real servers and proxies do: each fault holds back only
 the unit of the dataset it hits, with a one-line reason naming the field and the record,
-and every other unit of the same run is published exactly (issue 21, items 2-7).
+and every other unit of the same run is published exactly.
 
 One warehouse goes through four runs: a clean one; two runs whose stand-in (another seed,
 so every unit has something new to publish) carries a fault for each of eight datasets at

@@ -156,3 +156,34 @@ def test_a_failing_unit_is_held_back_and_every_other_unit_is_published(server_ur
         _, again = run(1, [])
         assert again.returncode == 0, again.stderr
         assert_published(url, standin, list(UNITS))
+
+
+def test_a_unit_held_after_an_earlier_failed_run_stays_as_it_was(server_url, hawk_key, tmp_path):
+    """The reported sequence: a full run, an incremental one, a full refresh on which every
+    dataset fails from page 3 on, then one on which the seed datasets serve half their
+    records. Each held unit must stay exactly as it was through both failed runs."""
+    from standin.data import ALL_PATHS
+
+    with new_database(server_url) as url:
+        def run(ds: str, faults: list[Fault], *args: str):
+            with StandIn(counts=COUNTS, page_size=25, faults=faults, hawk_id=HAWK_ID, hawk_key=hawk_key) as standin:
+                env = {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID,
+                       "HAWK_KEY": hawk_key, "DATAHUB_RETRY_SECONDS": "1"}
+                return run_orchestrate(["--ds", ds, *args], env, tmp_path)
+
+        assert run("2019-08-01", []).returncode == 0
+        assert run("2019-09-01", []).returncode == 0
+        before = {unit: unit_state(url, unit) for unit in UNITS}
+        failing = run("2019-10-01", [Fault(d, "500", page=p) for d in ALL_PATHS for p in range(3, 10)],
+                      "--full-refresh")
+        assert failing.returncode == 1
+        held = {line.split(":", 1)[0].split()[-1] for line in failing.stdout.splitlines() if "  held  " in line}
+        assert INTERACTIONS_UNIT in held and "omis_dataset" in held
+        for unit in held:
+            assert unit_state(url, unit) == before[unit], unit
+        shrunk = run("2019-10-01", [Fault(d, "shrink") for d in SEED_DATASETS], "--full-refresh")
+        assert shrunk.returncode == 1
+        assert f"held     {INTERACTIONS_UNIT}: contacts has 35 rows, below 90% of the 70 published" in shrunk.stdout
+        for unit in (INTERACTIONS_UNIT, "omis_dataset", "investment_projects_dataset"):
+            assert unit_state(url, unit) == before[unit], unit
+        assert fetch(url, "select count(*) from public.contacts")[1] == [(70,)]

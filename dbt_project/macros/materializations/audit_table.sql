@@ -26,7 +26,7 @@
     SQL's hash.
 -#}
 {% materialization audit_table, adapter='postgres' %}
-    {%- if not target.schema.endswith('_audit') -%}
+    {%- if not (target.schema.endswith('_audit') and this.schema.endswith('_audit')) -%}
         {{ exceptions.raise_compiler_error(
             "dataset models are built in an audit schema and published by orchestrate.py; "
             ~ "run `python orchestrate.py` to refresh " ~ this
