@@ -172,8 +172,8 @@ def _slow_table(dataset: str, fields: list[dict[str, msgspec.Raw]], columns: dic
 #: What each declared type accepts, by the first byte of the JSON value (null is always
 #: accepted): a list (json), a string or a number (text: a number's exact digits, which is
 #: how decimals arrive), a boolean, an integer.
-_KINDS = {"json": ("a list", b"["), "text": ("text", b'"-0123456789'), "bool": ("a boolean", b"tf"),
-          "bigint": ("a bigint", b"-0123456789")}
+_KINDS = {"json": ("a list", b"["), "text": ("text", b'"-0123456789'), "bool": ("bool", b"tf"),
+          "bigint": ("bigint", b"-0123456789")}
 _BIGINT = re.compile(rb"-?(0|[1-9][0-9]*)")
 _QUOTE = ord('"')
 
@@ -194,8 +194,7 @@ def _values(dataset: str, name: str, kind: str, fields: list[dict[str, msgspec.R
             fits = _BIGINT.fullmatch(value) is not None and -(2**63) <= int(value) < 2**63
         if not fits:
             raise FieldTypeError(f"{dataset}.{escaped(name)} should be {wanted}, Data Hub sent "
-                                 f"{escaped(value.decode('utf-8', 'replace'))[:60]}"
-                                 f"{_which(key, _key_value(record, key))}")
+                                 f"{msgspec.json.decode(value)!r:.60}{_which(key, _key_value(record, key))}")
         if kind == "json" or (kind == "text" and value[0] != _QUOTE):
             values.append(value.decode("utf-8"))  # the exact JSON text
         elif kind == "bool":

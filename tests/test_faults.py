@@ -116,11 +116,13 @@ FAILING = {
                                 f"(the record with id {record('omis_dataset', 2, seed=1)['id']!r})"),
     # Text that fits raw but not the published type fails the audit's cast in dbt.
     "a date that is not a date": ([Fault("omis_dataset", "unfit_value")],
-                                  "omis_dataset.delivery_date should be a date or time, Data Hub sent '31/08/2019' "
+                                  "omis_dataset.delivery_date should be an ISO 8601 date (YYYY-MM-DD), "
+                                  "Data Hub sent '31/08/2019' "
                                   f"(the record with id {record('omis_dataset', 3, seed=1)['id']!r})"),
     "a timestamp that is not a timestamp": (
         [Fault("investment_projects_dataset", "unfit_value")],
-        "investment_projects_dataset.created_on should be timestamp, Data Hub sent 'last Tuesday' "
+        "investment_projects_dataset.created_on should be an ISO 8601 timestamp with Z or an offset, "
+        "Data Hub sent 'last Tuesday' "
         f"(the record with id {record('investment_projects_dataset', 3, seed=1)['id']!r})"),
     "text too long for its varchar": ([Fault("contacts", "unfit_value")],
                                       "contacts.email is longer than 255 characters "

@@ -60,7 +60,7 @@ def first_faults(foreign: StandIn, seed_records: StandIn) -> dict[str, tuple[lis
         "investment_projects_dataset": (
             [Fault("investment_projects_dataset", "set_field", field="competing_countries", raw=b'"France"',
                    record=1)],
-            ["investment_projects_dataset.competing_countries should be a list, Data Hub sent \"France\"",
+            ["investment_projects_dataset.competing_countries should be a list, Data Hub sent 'France'",
              f"(the record with id '{key_of(seed_records, 'investment_projects_dataset', 1)}')"]),
         "data_hub__company_export_country_histories": (
             [Fault("data_hub__company_export_country_histories", "set_field", field="undeclared", raw=DEEP,
@@ -83,7 +83,7 @@ def second_faults(standin_url: str, seed_records: StandIn) -> dict[str, tuple[li
             ["data_hub__events.end_date should be an ISO 8601 date (YYYY-MM-DD), Data Hub sent '20190101'"]),
         "data_hub__company_referrals": (
             [Fault("data_hub__company_referrals", "set_field", field="subject", raw=b'{"text": "hello"}', record=0)],
-            ['data_hub__company_referrals.subject should be text, Data Hub sent {"text": "hello"}']),
+            ["data_hub__company_referrals.subject should be text, Data Hub sent {'text': 'hello'}"]),
         "data_hub__interaction_export_countries": (
             [Fault("data_hub__interaction_export_countries", "foreign_next", page=1,
                    target=https + "/v4/dataset/interactions-export-country-dataset?cursor=bz0yNQ%3D%3D")],
