@@ -15,3 +15,9 @@ def escaped(text: str) -> str:
         return text
     return "".join(char if char.isprintable() and char != "\\" else char.encode("unicode_escape").decode("ascii")
                    for char in text)
+
+
+def record_named(key: str | None, value: object) -> str:
+    """' (the record with id \'…\')', how a message names the record a value came from; ''
+    for a dataset without a key."""
+    return f" (the record with {key} {value!r:.60})" if key else ""

@@ -30,7 +30,7 @@ VARIABLES = {
     "REQUESTS_CA_BUNDLE": "the same, as requests reads it (used when DATAHUB_CA_BUNDLE is unset)",
     "SSL_CERT_FILE": "the same, as OpenSSL reads it (used when neither of the two above is set)",
     "DATAHUB_REQUEST_TIMEOUT": "seconds to wait for one Data Hub response",
-    "DATAHUB_RETRY_SECONDS": "at most this long retrying one request's transient faults",
+    "DATAHUB_RETRY_SECONDS": "at most this long retrying one request's transient faults, waits included",
     "DATAHUB_MAX_PAGES": "at most this many pages per dataset: pagination that does not end stops there",
     "DATABASE_URL": "target warehouse, postgresql://user:password@host:port/db",
     "FINANCIAL_YEAR_FIRST_MONTH_DAY": "MM-DD first day of the financial year",

@@ -20,6 +20,8 @@ import re
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
+from dataflow.printable import record_named
+
 #: PostgreSQL's messages for a text that is not a value of the type, quoting the text.
 _NOT_OF_TYPE = (
     re.compile(r'invalid input syntax for type (?P<type>[a-z ]+): "(?P<value>.*?)"(?=\s|$)'),
@@ -59,7 +61,7 @@ def explain(
             return None
         found = _first(conn, raw_schema, dataset, key, [(field, sql.SQL("{} = %s").format(sql.Identifier(field)),
                                                           value)])
-        which = _which(key, found[1]) if found else ""
+        which = record_named(key, found[1]) if found else ""
         return f"{dataset}.{field} should be {_ISO_FORMS[not_iso['form']]}, Data Hub sent {value!r:.60}{which}"
     too_long = _TOO_LONG.search(message)
     if too_long is not None:
@@ -68,7 +70,7 @@ def explain(
             return None
         condition = sql.SQL("length({}) > %s").format(sql.Identifier(field))
         found = _first(conn, raw_schema, dataset, key, [(field, condition, length)])
-        which = _which(key, found[1]) if found else ""
+        which = record_named(key, found[1]) if found else ""
         return f"{dataset}.{field} is longer than {length} characters{which}"
     for pattern in _NOT_OF_TYPE:
         match = pattern.search(message)
@@ -84,12 +86,8 @@ def explain(
             return None
         field, key_value = found
         return (f"{dataset}.{field} should be {wanted}, Data Hub sent {value!r:.60}"
-                f"{_which(key, key_value)}")
+                f"{record_named(key, key_value)}")
     return None
-
-
-def _which(key: str | None, value: object) -> str:
-    return f" (the record with {key} {value!r:.60})" if key else ""
 
 
 def _first(

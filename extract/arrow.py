@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from dataflow.errors import RunError
-from dataflow.printable import escaped
+from dataflow.printable import escaped, record_named
 from extract import json_scan
 
 ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "bigint": pa.int64(), "json": pa.string()}
@@ -83,9 +83,7 @@ def to_table(
         fields = [_decode_fields(raw) for raw in records]
     except RecursionError:
         record = next(raw for raw in records if not json_scan.parses(raw))
-        field, key_value = json_scan.too_deep_field(record, key)
-        raise FieldTypeError(f"{dataset}.{escaped(field)} is nested deeper than the JSON parser allows"
-                             f"{_which(key, key_value)}") from None
+        raise FieldTypeError(json_scan.too_deep_message(dataset, record, key)) from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise RunError(f"{dataset}: Data Hub sent a record that is not a JSON object") from None
     for index, raw in enumerate(records):
@@ -106,10 +104,10 @@ def _refuse_nul(dataset: str, fields: dict[str, msgspec.Raw], key: str | None) -
     cannot hold one, and dropping or replacing it would publish something Data Hub did
     not send."""
     for name, value in fields.items():
-        if "\x00" in name or _NUL.search(bytes(value)):
+        part = "name" if "\x00" in name else "value" if _NUL.search(bytes(value)) else None
+        if part is not None:
             raise FieldTypeError(f"{dataset}.{escaped(name)}: Data Hub sent a NUL character (\\u0000) in the field's "
-                                 f"{'name' if chr(0) in name else 'value'}, which PostgreSQL cannot store"
-                                 f"{_which(key, _key_value(fields, key))}")
+                                 f"{part}, which PostgreSQL cannot store{record_named(key, _key_value(fields, key))}")
 
 
 def _key_value(fields: dict[str, msgspec.Raw], key: str | None) -> object:
@@ -118,10 +116,6 @@ def _key_value(fields: dict[str, msgspec.Raw], key: str | None) -> object:
         return None if raw is None else msgspec.json.decode(bytes(raw))
     except msgspec.DecodeError:
         return None
-
-
-def _which(key: str | None, value: object) -> str:
-    return f" (the record with {key} {value!r:.60})" if key else ""
 
 
 def _extra_fields(fields: list[dict[str, msgspec.Raw]], undeclared: frozenset[str]) -> pa.Array:
@@ -194,7 +188,7 @@ def _values(dataset: str, name: str, kind: str, fields: list[dict[str, msgspec.R
             fits = _BIGINT.fullmatch(value) is not None and -(2**63) <= int(value) < 2**63
         if not fits:
             raise FieldTypeError(f"{dataset}.{escaped(name)} should be {wanted}, Data Hub sent "
-                                 f"{msgspec.json.decode(value)!r:.60}{_which(key, _key_value(record, key))}")
+                                 f"{msgspec.json.decode(value)!r:.60}{record_named(key, _key_value(record, key))}")
         if kind == "json" or (kind == "text" and value[0] != _QUOTE):
             values.append(value.decode("utf-8"))  # the exact JSON text
         elif kind == "bool":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import msgspec
 
+from dataflow.printable import escaped, record_named
+
 _OPEN, _CLOSE = b"[{", b"]}"
 _QUOTE, _BACKSLASH = 0x22, 0x5C
 _SPACE = b" \t\r\n"
@@ -91,3 +93,9 @@ def too_deep_record(page: bytes) -> bytes | None:
         if name_of(name) == "results":
             return next((record for _, record in children(value) if not parses(record)), None)
     return None
+
+
+def too_deep_message(dataset: str, record: bytes, key: str | None) -> str:
+    """The one line for a record that does not parse for its nesting: field and record."""
+    field, key_value = too_deep_field(record, key)
+    return f"{dataset}.{escaped(field)} is nested deeper than the JSON parser allows{record_named(key, key_value)}"

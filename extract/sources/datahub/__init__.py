@@ -29,7 +29,6 @@ import yaml
 from dlt.sources import DltResource
 
 from dataflow.errors import RunError, UsageError
-from dataflow.printable import escaped
 from dataflow.settings import DEFAULT_MAX_PAGES, Secret
 from extract import json_scan
 from extract.arrow import EXTRA_FIELDS, Fields
@@ -228,9 +227,7 @@ def too_deep(dataset: Dataset, failure: TooDeepError) -> RunError:
     """A page too deeply nested to parse, named by its record's key and field."""
     if failure.record is None:
         return RunError(f"{dataset.name}: {failure}")
-    field, key_value = json_scan.too_deep_field(failure.record, dataset.key)
-    which = f" (the record with {dataset.key} {key_value!r:.60})" if dataset.key else ""
-    return RunError(f"{dataset.name}.{escaped(field)} is nested deeper than the JSON parser allows{which}")
+    return RunError(json_scan.too_deep_message(dataset.name, failure.record, dataset.key))
 
 
 def dataset_resource(
