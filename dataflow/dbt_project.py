@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ class Model:
     name: str
     alias: str
     kind: str  # "datasets", "derived" or "views" (its folder)
-    depends_on: tuple[str, ...]  # names of the dataset models it reads (a derived table: and raw tables)
+    # The datasets it reads: the dataset models it refers to and, for a dataset or derived
+    # table, the raw tables it reads besides its own (a joined dataset: `contacts` by id).
+    depends_on: tuple[str, ...]
     meta: dict[str, Any]
     columns: tuple[tuple[str, str, bool], ...]  # (name, data_type, not null) from the contract
 
@@ -39,6 +42,22 @@ class Model:
 def derived_tables(models: dict[str, Model]) -> dict[str, tuple[str, ...]]:
     """Each derived table (models/derived) and the datasets it reads."""
     return {m.name: m.depends_on for m in models.values() if m.kind == "derived"}
+
+
+def joined_datasets(models: dict[str, Model]) -> dict[str, tuple[str, ...]]:
+    """Each dataset model that reads other datasets (a 2019 table joined by ids) and those datasets."""
+    return {m.name: m.depends_on for m in models.values() if m.kind == "datasets" and m.depends_on}
+
+
+def with_reads(models: dict[str, Model], datasets: Iterable[str]) -> list[str]:
+    """`datasets` and every dataset they read (transitively), sorted: what loading them needs."""
+    wanted, todo = set(), list(datasets)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo += models[name].depends_on if name in models else ()
+    return sorted(wanted)
 
 
 def built_from(derived: dict[str, tuple[str, ...]], datasets: list[str]) -> list[str]:
@@ -52,6 +71,7 @@ class BuildResult:
     tests_passed: int
     # Each failing node: the models it concerns (a test: the models it tests) and why, on one line.
     failures: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # tests of severity warn that found rows
 
 
 def target_path(schema: str) -> Path:
@@ -72,6 +92,16 @@ def node_failure(node_result: Any) -> str:
     """'<node>: <dbt's message>' on one line."""
     name = getattr(node_result.node, "name", "?")
     return f"{name}: {one_line(node_result.message or str(node_result.status))}"
+
+
+def dangling_warnings(found: list[tuple[str, str, int]]) -> list[str]:
+    """One line per model from its `names_records` tests that found ids naming no record:
+    `(model, field, count)` each."""
+    by_model: dict[str, list[str]] = {}
+    for model, field_name, count in found:
+        by_model.setdefault(model, []).append(f"{count:,} {field_name}")
+    return [f"{model}: ids that name no record (joined columns NULL): {', '.join(parts)}"
+            for model, parts in by_model.items()]
 
 
 def failure_reason(result: Any) -> str:
@@ -160,8 +190,9 @@ class DbtProject:
         for node in by_id.values():
             kind = node.fqn[1] if len(node.fqn) > 2 else "other"
             deps = tuple(by_id[d].name for d in node.depends_on.nodes if d in by_id)
-            if kind == "derived":  # a raw table it reads is a dataset it needs loaded too
+            if kind in ("datasets", "derived"):  # a raw table it reads is a dataset it needs loaded too
                 deps += tuple(d.rsplit(".", 1)[-1] for d in node.depends_on.nodes if d.startswith("source."))
+                deps = tuple(d for d in dict.fromkeys(deps) if d != node.name)
             columns = tuple(
                 (name, column.data_type or "", any(c.type == "not_null" for c in column.constraints))
                 for name, column in node.columns.items()
@@ -176,7 +207,8 @@ class DbtProject:
         """Resolve --datasets/--views into the datasets to load and the views to build.
 
         Views alone load the datasets they read; datasets alone build the views that
-        read only those datasets.
+        read only those datasets. A dataset built by joining others (`omis_dataset` reads
+        `data_hub__companies`, `contacts` and `data_hub__teams`) loads them too.
         """
         for names, kind in ((datasets, "datasets"), (views, "views")):
             known = self.names(kind)
@@ -188,6 +220,7 @@ class DbtProject:
             datasets = sorted({d for v in views for d in self.models[v].depends_on})
         if datasets is None:
             datasets = self.names("datasets")
+        datasets = with_reads(self.models, datasets)
         if views is None:
             views = [v for v in self.names("views") if set(self.models[v].depends_on) <= set(datasets)]
         return datasets, views
@@ -200,7 +233,8 @@ class DbtProject:
         audited_views = [v for v in views if set(self.models[v].depends_on) <= set(datasets)]
         results = self.invoke(["build", "--select", *datasets, *audited_views], AUDIT_SCHEMA, self._manifest,
                               node_failures=True)
-        models, tests, failures = [], 0, []
+        models, tests, failures, warnings = [], 0, [], []
+        dangling: list[tuple[str, str, int]] = []
         for node_result in results.results:
             node, status = node_result.node, str(node_result.status)
             if status in FAILED:
@@ -211,7 +245,15 @@ class DbtProject:
                 models.append(node.name)
             elif node.resource_type == "test" and status == "pass":
                 tests += 1
-        return BuildResult(models=sorted(models), tests_passed=tests, failures=failures)
+            elif node.resource_type == "test" and status == "warn":
+                metadata = getattr(node, "test_metadata", None)
+                if metadata is not None and metadata.name == "names_records":
+                    model = (getattr(node, "attached_node", None) or "?").rsplit(".", 1)[-1]
+                    dangling.append((model, metadata.kwargs.get("field", "?"), int(node_result.failures or 0)))
+                else:
+                    warnings.append(node_failure(node_result))
+        warnings += dangling_warnings(dangling)
+        return BuildResult(models=sorted(models), tests_passed=tests, failures=failures, warnings=warnings)
 
     def prepare_views(self) -> None:
         """Parse for the published schema ahead of `publish_views` (which parses itself if this

@@ -13,7 +13,9 @@ insert: a violation rolls the unit back.
 A published table is created from the model's contract the first time. After that, a
 contract that no longer matches it (a changed mapping) is refused with the difference
 named: changing a published column's type is a migration someone must decide on, never
-something a run does silently.
+something a run does silently. The one change a run makes itself is adding columns
+declared at the end of the contract (new fields Data Hub sends), nullable, in the unit's
+transaction: no reader's column changes and every view keeps its own.
 
 After an incremental extract, a dataset whose model names its key is audited from the
 changed rows only (`dataflow.delta`): its publish deletes the changed keys and inserts the
@@ -90,6 +92,7 @@ class Published:
     repeated: bool = False  # published by an earlier attempt of the same audit id
     changed: int | None = None  # rows replaced or added by key (an incremental publish); None: all
     unit: str = ""  # the publish unit it was published with
+    added: tuple[str, ...] = ()  # columns added to the published table (new at the contract's end)
 
     @property
     def needs_statistics(self) -> bool:
@@ -268,10 +271,18 @@ def _publish_table(
     cursor.execute(sql.SQL("create temp table {} ({}) on commit drop").format(shape, definition(contract)))
     expected = table_columns(conn, f'pg_temp."contract_{dataset}"')
     published = table_columns(conn, f'"{published_schema}"."{dataset}"')
+    added: list[Column] = []
     if not published:
         cursor.execute(sql.SQL("create table {} ({})").format(target, definition(contract)))
     elif published != expected:
-        raise SchemaChangeError(describe_difference(dataset, published, expected))
+        added = expected[len(published):]
+        if expected[:len(published)] != published or any(not_null for _, _, not_null in added):
+            raise SchemaChangeError(describe_difference(dataset, published, expected))
+        # New fields Data Hub sends, declared at the end of the contract: nothing a reader
+        # relies on changes (views keep the columns they were made with), so add them here.
+        for name, data_type, _ in added:
+            cursor.execute(sql.SQL("alter table {} add column {} {}").format(
+                target, sql.Identifier(name), sql.SQL(data_type)))
     columns = sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in contract)
     if published and scope is not None and scope.delta:
         return _merge(cursor, dataset, target, columns, audit_schema, scope.key, unit)
@@ -280,13 +291,15 @@ def _publish_table(
     source = sql.Identifier(audit_schema, dataset)
     cursor.execute(sql.SQL("delete from {}").format(target))
     cursor.execute(sql.SQL("insert into {} ({}) select {} from {}").format(target, columns, columns, source))
-    return Published(dataset, cursor.rowcount, created=not published, unit=unit)
+    return Published(dataset, cursor.rowcount, created=not published, unit=unit,
+                     added=tuple(name for name, _, _ in added))
 
 
 def summary(items: list[Published]) -> str:
     """'omis_dataset (105,000; 1,050 by key), contacts (140,000)': rows, and those merged by key."""
     return ", ".join(
-        f"{item.dataset} ({item.rows:,}" + (f"; {item.changed:,} by key)" if item.changed is not None else ")")
+        f"{item.dataset} ({item.rows:,}" + (f"; {item.changed:,} by key" if item.changed is not None else "")
+        + (f"; new columns {', '.join(item.added)})" if item.added else ")")
         for item in items
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataflow import parse_cache, schedule
-from dataflow.dbt_project import DbtProject, Model, built_from, derived_tables
+from dataflow.dbt_project import DbtProject, Model, built_from, derived_tables, with_reads
 from dataflow.settings import PROJECT_ROOT, Secret, from_environment, work_dir
 from dataflow.warehouse import Target
 
@@ -31,7 +31,7 @@ PARSE_TARGET = Target("localhost", 5432, "postgres", Secret(""), "postgres", "th
 @dataclass(frozen=True)
 class View:
     name: str
-    datasets: tuple[str, ...]  # the dataset models it reads
+    datasets: tuple[str, ...]  # the datasets it reads, with those they are joined from
     schedule: schedule.Schedule
 
 
@@ -99,7 +99,7 @@ def load() -> Registry:
     parsed = models()
     datasets = tuple(load_datasets())
     views = tuple(
-        View(model.name, model.depends_on, schedule.from_meta(model.name, model.meta))
+        View(model.name, tuple(with_reads(parsed, model.depends_on)), schedule.from_meta(model.name, model.meta))
         for model in sorted(parsed.values(), key=lambda m: m.name) if model.kind == "views"
     )
     derived = derived_tables(parsed)

@@ -8,9 +8,13 @@ view belongs to the unit of the datasets it reads. A unit is audited, gated, cer
 and published as one (one publish transaction per unit); units that share nothing
 publish independently, and a run names every unit it could not publish.
 
-With today's models: `contacts`, `data_hub__interactions` and `data_hub__advisers` form
-one unit with the two latest-interaction tables; every other dataset is a unit of its
-own with its views.
+A dataset whose table is joined from other datasets (the 2019 tables: `omis_dataset`
+names its company, contact and team by id) shares a unit with the datasets it reads.
+
+With today's models: `omis_dataset`, `investment_projects_dataset`, `contacts`,
+`data_hub__companies`, `data_hub__advisers`, `data_hub__teams` and
+`data_hub__interactions` form one unit with the two latest-interaction tables and the
+report views; every other dataset is a unit of its own.
 """
 
 from __future__ import annotations
@@ -42,13 +46,15 @@ class Unit:
 
 
 def group(
-    datasets: Iterable[str], derived: dict[str, tuple[str, ...]], views: dict[str, tuple[str, ...]]
+    datasets: Iterable[str], derived: dict[str, tuple[str, ...]], views: dict[str, tuple[str, ...]],
+    joined: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Unit]:
     """The units of a run: `datasets` it loads, the `derived` tables and `views` it builds,
-    each with the datasets it reads. Every derived table and view must read only `datasets`.
+    each with the datasets it reads, and the datasets `joined` from other datasets (each
+    with those). Every one of them must read only `datasets`.
 
-    Union-find over the datasets, joining the ones a derived table or a view reads
-    together; units come out sorted by name."""
+    Union-find over the datasets, joining the ones a derived table, a view or a joined
+    dataset reads together; units come out sorted by name."""
     loaded = list(dict.fromkeys(datasets))
     parent = {name: name for name in loaded}
 
@@ -58,7 +64,7 @@ def group(
             name = parent[name]
         return name
 
-    readers = {**derived, **views}
+    readers = {**derived, **views, **{name: (name, *reads) for name, reads in (joined or {}).items()}}
     for name, reads in readers.items():
         unknown = [d for d in reads if d not in parent]
         if unknown or not reads:

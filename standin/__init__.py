@@ -7,6 +7,7 @@ implementation means a bug on one side cannot be mirrored on the other.
 
 from standin.data import DATASET_PATHS, record, records
 from standin.faults import Fault
+from standin.related import Universe
 from standin.server import StandIn
 
-__all__ = ["DATASET_PATHS", "Fault", "StandIn", "record", "records"]
+__all__ = ["DATASET_PATHS", "Fault", "StandIn", "Universe", "record", "records"]

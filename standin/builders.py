@@ -1,12 +1,19 @@
-"""Builders that generate one complete, internally consistent record.
+"""Builders that generate the values of one internally consistent seed-dataset record.
 
-A record is drawn from a PRNG seeded with ``dataset:seed:index``, so it is a
-pure function of those three values. Dates hang together per record (an order
-is created before it is paid, completed or cancelled; a lost project has a
-``date_lost``), and the data is deliberately hostile in the ways real Data Hub
-data is: awkward text, JSON arrays with commas/quotes/NULL, exact decimals,
-timestamps whose UTC month differs from their local month, ties on
-``created_on``.
+A record of the seed's three datasets (OMIS orders, investment projects, contacts) is
+drawn from a PRNG seeded with ``dataset:seed:index``, so it is a pure function of those
+three values. Its fields are those Data Hub's dataset views send today (``standin.fields``).
+Dates hang together per record (an order is quoted, accepted and paid after it is created;
+a won project has an ``actual_land_date``), and the data is deliberately hostile in the
+ways real Data Hub data is: awkward text, JSON arrays with commas and quotes, floats too
+big for an exact integer (DRF renders decimals as floats: ``1e+16``), instants on month
+and financial-year edges where UK local time falls in another month than UTC, the leap
+day, ties on ``created_on``. Datetimes are UTC with ``Z`` (a fraction only when the
+microseconds are not zero), blank text is ``""``, as Data Hub sends them.
+
+The ids a record names (companies, contacts, advisers, ...) are placeholders here: only
+whether they are null, or how many a list holds, counts. ``standin.data`` replaces them
+per index with ids of records the stand-in serves (``standin.related.Universe``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,6 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 from standin import pools
@@ -39,13 +45,13 @@ def _tz(hours: int, minutes: int = 0) -> timezone:
     return timezone(timedelta(hours=hours, minutes=sign * minutes))
 
 
-#: Local times around month ends whose UTC month differs from the local month.
-#: A loader that drops the offset (or a report that truncates local time)
-#: puts these in the wrong month.
+#: Instants around month ends, in the zone where they happened. Sent in UTC (``Z``), as
+#: Data Hub sends them, they fall in another month than in that zone, and some in another
+#: month than in UK time: a report that buckets by local (UK) month puts them elsewhere.
 AUGUST_2019_EDGES = (
-    datetime(2019, 9, 1, 0, 30, tzinfo=_tz(1)),  # = 2019-08-31 23:30 UTC (August)
+    datetime(2019, 9, 1, 0, 30, tzinfo=_tz(1)),  # = 2019-08-31 23:30 UTC (August; September in UK time)
     datetime(2019, 7, 31, 22, 0, tzinfo=_tz(-5)),  # = 2019-08-01 03:00 UTC (August)
-    datetime(2019, 8, 1, 3, 0, tzinfo=_tz(5, 30)),  # = 2019-07-31 21:30 UTC (July)
+    datetime(2019, 8, 1, 3, 0, tzinfo=_tz(5, 30)),  # = 2019-07-31 21:30 UTC (July; August where it happened)
     datetime(2019, 8, 31, 23, 30, tzinfo=_tz(-2)),  # = 2019-09-01 01:30 UTC (September)
 )
 MONTH_EDGE_TIMES = AUGUST_2019_EDGES + (
@@ -73,19 +79,20 @@ FY_EDGE_DAYS = (
 
 LEAP_DAY = date(2020, 2, 29)
 
-#: Exact decimals that a float round-trip would corrupt.
-AWKWARD_DECIMALS = (
-    Decimal("12345678901234567.123456789"),
-    Decimal("1500000.50"),
-    Decimal("99999999999999.99"),
-    Decimal("0.000001"),
-    Decimal("0.10"),
-    Decimal("2000000.00"),
+#: Amounts (Data Hub's whole-pound decimals, sent as floats) that render awkwardly or lost
+#: digits on the way: ``1e+16``, ``2e+18``, 12345678901234567 -> ``1.2345678901234568e+16``,
+#: 2**53 + 1 -> ``9007199254740992.0``.
+AWKWARD_AMOUNTS = (
+    1e16,
+    12345678901234567.0,
+    99999999999999.0,
+    2e18,
+    1500000.0,
+    9007199254740993.0,
 )
 
 _FIRST_DAY = RANGE_START.date()
 _LAST_DAY = RANGE_END.date()
-_ZERO = timedelta(0)
 _DAY = timedelta(days=1)
 _LONG_PATTERN = 'Très long nom — 長い名前 🚀 O\'Brien "quoted" \\ '
 _OMIS_REF_SPACE = 26**3 * 1000  # references stay unique below this many records
@@ -154,16 +161,16 @@ class _Draw:
             return self.between(10_000, 250_000)
         return self.between(1, high)
 
-    def money(self, *, none: float = 0.15, zero: float = 0.12) -> Decimal | None:
+    def amount(self, *, none: float = 0.15, zero: float = 0.12) -> float | None:
+        """A whole-pound amount as Data Hub sends a Decimal(19, 0): a JSON float."""
         r = self.random()
         if r < none:
             return None
         if r < none + zero:
-            return Decimal("0") if r < none + zero / 2 else Decimal("0.00")
+            return 0.0
         if r < none + zero + 0.08:
-            return self.pick(AWKWARD_DECIMALS)
-        pounds = int(10 ** (3 + self.random() * 6))
-        return Decimal(f"{pounds}.{self.between(0, 99):02d}")
+            return self.pick(AWKWARD_AMOUNTS)
+        return float(int(10 ** (3 + self.random() * 6)))
 
     def moment(self, start: datetime, end: datetime) -> datetime:
         """A UTC instant in [start, end], with microseconds only sometimes."""
@@ -196,44 +203,23 @@ class _Draw:
         return start + timedelta(days=int(self.random() * ((end - start).days + 1)))
 
     def stamp(self, moment: datetime | None) -> str | None:
-        """ISO 8601 text: non-UTC instants keep their offset; UTC ones vary in style."""
-        if moment is None:
-            return None
-        if moment.utcoffset() != _ZERO:
-            return moment.isoformat()
-        text = (
-            f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-            f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
-        )
-        if moment.microsecond:
-            text += f".{moment.microsecond:06d}"
-        return text + ("Z" if self.random() < 0.65 else "+00:00")
+        """ISO 8601 in UTC with ``Z``, a fraction only when there are microseconds (as DRF)."""
+        return None if moment is None else stamp(moment)
 
-    def names(self, pool: Sequence[str]) -> list[str | None] | None:
-        """A JSON-array value: None, [], one item, or several (sometimes awkward)."""
+    def names(self, pool: Sequence[str], *, empty: list[None] | None = None) -> list[Any] | None:
+        """An aggregated list of names, ordered (code points): ``empty`` (None for
+        ``get_array_agg_subquery``, ``[None]`` for an ``ArrayAgg``) or 1-4 names, sometimes awkward."""
         r = self.random()
-        if r < 0.12:
-            return None
-        if r < 0.24:
-            return []
-        wanted = 1 if r < 0.5 else self.between(2, 4)
-        items: list[str | None] = []
-        for _ in range(wanted):
-            item = self.pick(pool)
-            if item not in items:
-                items.append(item)
+        if r < 0.25:
+            return None if empty is None else list(empty)
+        wanted = 1 if r < 0.55 else self.between(2, 4)
+        items = {self.pick(pool) for _ in range(wanted)}
         if self.random() < 0.15:
-            items[int(self.random() * len(items))] = self.pick(pools.AWKWARD_LIST_ITEMS)
-        if self.random() < 0.04:
-            items.append(None)
-        return items
+            items.add(self.pick(pools.AWKWARD_LIST_ITEMS))
+        return sorted(items)
 
     def person(self) -> tuple[str, str]:
         return self.pick(pools.FIRST_NAMES), self.pick(pools.LAST_NAMES)
-
-    def full_name(self, *, none: float = 0.1) -> str | None:
-        first, last = self.person()
-        return self.text(f"{first} {last}", 255, none=none)
 
     def company(self) -> str:
         return (
@@ -245,16 +231,17 @@ class _Draw:
         local = "".join(c for c in f"{first}.{last}".lower() if c.isascii() and c not in " '")
         return f"{local or 'contact'}@{self.pick(pools.EMAIL_DOMAINS)}"
 
-    def phone(self, *, none: float = 0.1) -> str | None:
-        if self.random() < none:
-            return None
+    def phone(self, *, blank: float = 0.1) -> str:
+        """A full international number (``full_telephone_number``), ``""`` when blank."""
+        if self.random() < blank:
+            return ""
         return self.pick(
             (
                 f"+44 20 7946 0{self.between(0, 999):03d}",
-                f"07700 900{self.between(0, 999):03d}",
+                f"+44 7700 900{self.between(0, 999):03d}",
                 f"+1 (555) 010-{self.between(0, 9999):04d} ext. 12",
                 f"+81 3-{self.between(1000, 9999)}-{self.between(1000, 9999)}",
-                f"0113 496 {self.between(0, 9999):04d}",
+                f"+44113 496 {self.between(0, 9999):04d}",
             )
         )
 
@@ -284,6 +271,18 @@ class _Draw:
         return retag_uuid(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), index, salt)
 
 
+def stamp(moment: datetime) -> str:
+    """``moment`` in UTC as DRF renders a datetime: ``...Z``, a fraction only when not zero."""
+    moment = moment.astimezone(UTC)
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
 def retag_uuid(base: str, index: int, salt: int) -> str:
     """``base`` with its last 48 bits (the UUID node) replaced by a bijection of ``index``.
 
@@ -304,7 +303,6 @@ def omis_reference(index: int, seed: int, year: int) -> str:
 
 
 _LONG_CACHE: dict[int, str] = {}
-_TEAM_MEMBERS = tuple(f"{first} {last}" for first in pools.FIRST_NAMES[:8] for last in pools.LAST_NAMES[:6])
 
 
 def _long_text(length: int) -> str:
@@ -352,13 +350,27 @@ def _omis(d: _Draw, index: int, seed: int) -> dict[str, Any]:
     else:
         created = d.moment(RANGE_START, RANGE_END)
 
+    # A quote is created soon after the order (drafts mostly have none), accepted before payment.
+    quoted = status != "draft" or d.chance(0.2)
+    quote_created = created + timedelta(minutes=d.between(5, 600)) if quoted else None
+    accepted = status in ("quote_accepted", "paid", "complete") or (status == "cancelled" and d.chance(0.4))
+    quote_accepted = quote_created + timedelta(minutes=d.between(5, 600)) if accepted and quote_created else None
+    if anchor is not None and quote_created is not None and (quote_accepted or quote_created) > anchor:
+        quote_created = created + (anchor - created) / 4  # an order completed or cancelled within hours
+        quote_accepted = created + (anchor - created) / 3 if quote_accepted else None
     if status in ("paid", "complete"):
         end = completed or min(created + timedelta(days=120), RANGE_END)
         paid = (created + (end - created) * (0.3 + 0.7 * d.random())).astimezone(UTC)
+        if quote_accepted is not None and paid < quote_accepted:
+            paid = quote_accepted + (paid - created) / 10
 
-    has_invoice = status not in ("draft", "quote_awaiting_acceptance")
+    # Money is in pence (PositiveIntegerField): JSON integers.
+    has_invoice = quote_accepted is not None
     subtotal = d.count(none=0.0, zero=0.15, high=2_500_000)
-    first, last = d.person()
+    net = subtotal if d.chance(0.9) else d.count(none=0.0, zero=0.3)
+    vat = 0 if d.chance(0.3) else round(net * 0.2)
+    refunded = status == "cancelled" and has_invoice and d.chance(0.5)
+    refund_created = d.later(cancelled or created, min_days=0, max_days=40) if refunded else None
     delivery = None
     if has_invoice or d.chance(0.5):
         delivery = (created + timedelta(days=d.between(14, 180))).date()
@@ -366,39 +378,39 @@ def _omis(d: _Draw, index: int, seed: int) -> dict[str, Any]:
             delivery = LEAP_DAY
     services = ", ".join(sorted({d.pick(pools.OMIS_SERVICES) for _ in range(d.between(1, 3))}))
 
-    row: dict[str, Any] = {
-        "id": d.uid(index, 11 + seed),
-        "reference": omis_reference(index, seed, created.year),
-        "company__name": d.text(d.company(), 255, none=0.01),
-        "status": status,
-        "contact__first_name": d.text(first, 255, none=0.02),
-        "contact__last_name": d.text(last, 255, none=0.02),
-        "contact__email": d.text(d.email(first, last), 255, none=0.05, awkward=0.01),
-        "contact__telephone_number": d.phone(),
-        "invoice__subtotal_cost": subtotal if has_invoice else None,
-        "subtotal_cost": subtotal if d.chance(0.9) else d.count(none=0.0, zero=0.3),
-        "sector_name": d.text(d.pick(pools.SECTORS), 255, none=0.05),
-        "primary_market__name": d.text(d.pick(pools.COUNTRIES), None, none=0.03),
-        "created_by__dit_team__name": d.text(d.pick(pools.TEAMS), None, none=0.05),
-        "uk_region__name": d.pick(pools.UK_REGIONS) if d.chance(0.85) else None,
-        "created_on": SHARED_CREATED_ON if is_shared(index) else d.stamp(created),
-        "cancelled_on": d.stamp(cancelled),
+    return {
         "cancellation_reason__name": (
-            d.text(d.pick(pools.CANCELLATION_REASONS), None) if cancelled else None
+            d.text(d.pick(pools.CANCELLATION_REASONS), None, none=0.05) if cancelled else None
         ),
+        "cancelled_on": d.stamp(cancelled),
+        "company_id": d.uid(index, 101),  # placeholders: standin.data names served records
         "completed_on": d.stamp(completed),
+        "contact_id": d.uid(index, 102),
+        "created_by__dit_team_id": None,  # the team of created_by (standin.data)
+        "created_by_id": d.uid(index, 103) if d.chance(0.95) else None,
+        "created_on": SHARED_CREATED_ON if is_shared(index) else d.stamp(created),
         "delivery_date": delivery.isoformat() if delivery else None,
+        "id": d.uid(index, 11 + seed),
+        "invoice__subtotal_cost": subtotal if has_invoice else None,
         "paid_on": d.stamp(paid),
+        "primary_market__name": d.text(d.pick(pools.COUNTRIES), None, none=0.03),
+        "quote__accepted_on": d.stamp(quote_accepted),
+        "quote__created_on": d.stamp(quote_created),
+        "reference": omis_reference(index, seed, created.year),
+        "refund_created": d.stamp(refund_created),
+        "refund_total_amount": (net + vat if d.chance(0.6) else (net + vat) // 2) if refunded else None,
+        "sector_name": d.text(d.pick(pools.SECTORS), 255, none=0.05),
+        "services": d.text(services, None, none=0.05),
+        "status": status,
+        "subtotal_cost": net,
+        "total_cost": net + vat,
+        "uk_region__name": d.pick(pools.UK_REGIONS) if d.chance(0.85) else None,
+        "vat_cost": vat,
     }
-    trading = d.address("company__address")
-    row.update(trading)
-    if d.chance(0.3):
-        for key, value in trading.items():
-            row[key.replace("company__address", "company__registered_address")] = value
-    else:
-        row.update(d.address("company__registered_address"))
-    row["services"] = d.text(services, None, none=0.05)
-    return row
+
+
+#: Country ids as Data Hub's metadata has them (fixed per name).
+_COUNTRY_IDS = {name: str(uuid.uuid5(uuid.NAMESPACE_URL, f"datahub:country:{name}")) for name in pools.COUNTRIES}
 
 
 def _investment(d: _Draw, index: int, seed: int) -> dict[str, Any]:
@@ -415,76 +427,74 @@ def _investment(d: _Draw, index: int, seed: int) -> dict[str, Any]:
         created = d.moment(RANGE_START, RANGE_END)
     stage = d.weighted(pools.STAGES)
     status = "won" if stage == "Won" else d.weighted(pools.PROJECT_STATUSES)
-    archived = d.chance(0.08)
     investment_type = d.pick(pools.INVESTMENT_TYPES)
     referral = d.pick(pools.REFERRAL_SOURCES) if d.chance(0.9) else None
     created_day = created.astimezone(UTC).date()
     estimated = d.day(created_day, RANGE_END.date()) if d.chance(0.85) else None
+    won = d.later(created, min_days=10, max_days=400) if stage == "Won" else None
     name = f"{d.pick(pools.COMPANY_WORDS)} {d.pick(pools.PROJECT_WORDS)}"
     if d.chance(0.2):
         name += f" — Phase {d.between(2, 4)}"
+    origin = d.pick(pools.COUNTRIES) if d.chance(0.85) else None
+    sited = d.chance(0.4)
+    site = d.address("address")
+    has_uk_company = d.chance(0.4)
+    contacts = d.pick((0, 0, 1, 1, 1, 2, 3))
+    members = d.pick((0, 0, 0, 1, 1, 2, 3))
+    leads = d.pick((0,) * 18 + (1, 2))
 
     return {
-        "account_manager_name": d.full_name(none=0.3),
-        "account_manager_team": d.text(d.pick(pools.TEAMS), None, none=0.3),
         "actual_land_date": d.day(created_day).isoformat() if status == "won" else None,
         "actual_uk_region_names": d.names(pools.UK_REGIONS),
-        "allow_blank_possible_uk_regions": d.flag(),
-        "anonymous_description": d.prose(none=0.3),
-        "archived": archived,
-        "archived_by_name": d.full_name(none=0.0) if archived else None,
-        "archived_by__dit_team__name": d.pick(pools.TEAMS) if archived else None,
-        "archived_on": d.stamp(d.later(created)) if archived else None,
-        "associated_non_fdi_r_and_d_project__id": (d.uid(index, 23 + seed) if d.chance(0.1) else None),
+        "address_1": site["address_1"] if sited else None,
+        "address_2": site["address_2"] if sited else None,
+        "address_town": site["address_town"] if sited else None,
+        "address_postcode": site["address_postcode"] if sited else None,
+        "anonymous_description": d.prose(none=0.3) or "",
+        "associated_non_fdi_r_and_d_project_id": d.uid(index, 23) if d.chance(0.1) else None,
         "average_salary__name": d.pick(pools.AVERAGE_SALARIES) if d.chance(0.7) else None,
         "business_activity_names": d.names(pools.BUSINESS_ACTIVITIES),
-        "client_relationship_manager_name": d.full_name(),
-        "client_relationship_manager__dit_team__name": d.text(d.pick(pools.TEAMS), None, none=0.1),
-        "clint_requirements": d.prose(none=0.4),
-        "competing_countries": d.names(pools.COUNTRIES),
-        "country_lost_to__name": d.pick(pools.COUNTRIES) if status == "lost" else None,
-        "created_by_name": d.full_name(none=0.05),
-        "created_by__dit_team__name": d.text(d.pick(pools.TEAMS), None, none=0.05),
+        "client_relationship_manager_id": d.uid(index, 201) if d.chance(0.9) else None,  # placeholders
+        "client_requirements": d.prose(none=0.4),
+        "client_contact_ids": [d.uid(index, 210 + k) for k in range(contacts)] or [None],
+        "client_contact_names": [" "],  # standin.data: the names of the client contacts
+        "client_contact_emails": [None],
+        "competing_countries": d.names(pools.COUNTRIES, empty=[None]),
+        "country_investment_originates_from_id": _COUNTRY_IDS[origin] if origin else None,
+        "country_investment_originates_from__name": origin,
+        "created_by_id": d.uid(index, 202) if d.chance(0.95) else None,
         "created_on": SHARED_CREATED_ON if is_shared(index) else d.stamp(created),
-        "date_abandoned": d.day(created_day).isoformat() if status == "abandoned" else None,
-        "date_lost": d.day(created_day).isoformat() if status == "lost" else None,
-        "date_of_latest_interaction": d.day().isoformat() if d.chance(0.7) else None,
         "delivery_partner_names": d.names(pools.DELIVERY_PARTNERS),
-        "description": d.prose(none=0.02),
+        "description": d.prose(none=0.02) or "",
         "estimated_land_date": estimated.isoformat() if estimated else None,
         "export_revenue": d.flag(),
         "fdi_type__name": d.pick(pools.FDI_TYPES) if investment_type == "FDI" else None,
         "fdi_value__name": d.pick(pools.FDI_VALUES) if d.chance(0.6) else None,
-        "foreign_equity_investment": d.money(),
+        "foreign_equity_investment": d.amount(),
         "government_assistance": d.flag(),
-        "gross_value_added": d.money(none=0.3),
-        "gva_multiplier__multiplier": (Decimal(f"0.{d.between(0, 999_999):06d}") if d.chance(0.7) else None),
+        "gross_value_added": d.amount(none=0.3),
+        "gva_multiplier__multiplier": round(d.between(0, 999_999) / 1e6, 6) if d.chance(0.7) else None,
         "id": d.uid(index, 37 + seed),
         "investment_type__name": investment_type,
-        "investor_company__headquarter_type__name": (d.pick(pools.HQ_TYPES) if d.chance(0.5) else None),
-        "investor_company__id": d.uid(index, 41 + seed),
-        "investor_company__one_list_tier__name": (d.pick(pools.ONE_LIST_TIERS) if d.chance(0.3) else None),
+        "investor_company_id": d.uid(index, 41) if d.chance(0.95) else None,
         "investor_company_sector": d.text(d.pick(pools.SECTORS), 255, none=0.1),
-        "investor_company__uk_region__name": (d.pick(pools.UK_REGIONS) if d.chance(0.4) else None),
         "investor_type__name": d.pick(pools.INVESTOR_TYPES) if d.chance(0.8) else None,
-        "level_of_involvement_name": d.pick(pools.INVOLVEMENT) if d.chance(0.8) else None,
+        "level_of_involvement_name": d.pick(pools.INVOLVEMENT) if d.chance(0.8) else "",
         "likelihood_to_land__name": d.pick(pools.LIKELIHOODS) if d.chance(0.7) else None,
-        "modified_by_name": d.full_name(none=0.1),
-        "modified_by__dit_team__name": d.text(d.pick(pools.TEAMS), None, none=0.1),
+        "modified_by_id": d.uid(index, 203) if d.chance(0.9) else None,
         "modified_on": d.stamp(d.later(created, min_days=0, max_days=300)),
-        "name": d.text(name, 255),
+        "name": d.text(name, 255) or name,
         "new_tech_to_uk": d.flag(),
         "non_fdi_r_and_d_budget": d.flag(),
         "number_new_jobs": d.count(),
         "number_safeguarded_jobs": d.count(zero=0.4),
+        "other_business_activity": d.text(d.pick(pools.BUSINESS_ACTIVITIES), 255) if d.chance(0.1) else None,
         "project_arrived_in_triage_on": d.day().isoformat() if d.chance(0.4) else None,
-        "project_assurance_adviser_name": d.full_name(none=0.5),
-        "project_assurance_adviser__dit_team__name": (d.pick(pools.TEAMS) if d.chance(0.5) else None),
-        "project_manager_name": d.full_name(none=0.4),
-        "project_manager__dit_team__name": d.pick(pools.TEAMS) if d.chance(0.6) else None,
+        "project_assurance_adviser_id": d.uid(index, 204) if d.chance(0.5) else None,
+        "project_first_moved_to_won": d.stamp(won),
+        "project_manager_id": d.uid(index, 205) if stage != "Prospect" and d.chance(0.75) else None,
         "project_reference": f"DHP-{index + 1:08d}",
         "proposal_deadline": d.day().isoformat() if d.chance(0.3) else None,
-        "quotable_as_public_case_study": d.flag(),
         "r_and_d_budget": d.flag(),
         "referral_source_activity__name": referral,
         "referral_source_activity_marketing__name": (
@@ -494,47 +504,65 @@ def _investment(d: _Draw, index: int, seed: int) -> dict[str, Any]:
             d.pick(pools.REFERRAL_WEBSITE) if referral == "Website" else None
         ),
         "sector_name": d.text(d.pick(pools.SECTORS), 255, none=0.05),
-        "some_new_jobs": d.flag(),
-        "specific_programme__name": (d.pick(pools.SPECIFIC_PROGRAMMES) if d.chance(0.25) else None),
+        "specific_programme_names": d.names(pools.SPECIFIC_PROGRAMMES) if d.chance(0.4) else None,
         "stage__name": stage,
         "status": status,
         "strategic_driver_names": d.names(pools.STRATEGIC_DRIVERS),
-        "team_member_names": d.names(_TEAM_MEMBERS),
-        "total_investment": d.money(),
-        "uk_company__id": d.uid(index, 43 + seed) if d.chance(0.4) else None,
-        "uk_company__uk_region__name": d.pick(pools.UK_REGIONS) if d.chance(0.4) else None,
-        "uk_company_decided": d.flag(),
-        "uk_company_sector": d.text(d.pick(pools.SECTORS), 255, none=0.5),
+        "team_member_ids": [d.uid(index, 220 + k) for k in range(members)] or [None],
+        "total_investment": d.amount(),
+        "uk_company_id": d.uid(index, 43) if has_uk_company else None,
+        "uk_company_sector": d.text(d.pick(pools.SECTORS), 255, none=0.2) if has_uk_company else None,
+        "uk_region_location_names": d.names(pools.UK_REGIONS) if d.chance(0.5) else None,
+        "eyb_lead_ids": sorted(d.uid(index, 230 + k) for k in range(leads)) or None,
     }
 
 
 def _contact(d: _Draw, index: int, seed: int) -> dict[str, Any]:
     first, last = d.person()
-    # Data Hub sends a timestamp here although the target column is a date; some sit on
-    # month edges with non-UTC offsets, where the date as written differs from UTC's.
+    email = d.text(d.email(first, last), 255, none=0.0, awkward=0.01) if d.chance(0.95) else ""
+    first, last = d.text(first, 255, none=0.0) or "", d.text(last, 255, none=0.0) or ""
+    if d.chance(0.03):
+        first = ""
+    elif d.chance(0.03):
+        last = ""
+    # Some creations sit on month edges, where the date in UTC (as sent) is not the date in the
+    # zone where they happened, nor always the date in UK time.
     if is_shared(index):
-        created = SHARED_CREATED_ON
+        created = _SHARED_CREATED_DT
     elif d.chance(0.05):
-        created = d.stamp(d.pick(MONTH_EDGE_TIMES))
+        created = d.pick(MONTH_EDGE_TIMES)
     else:
-        created = d.stamp(d.moment(RANGE_START, RANGE_END))
-    company_number = d.pick((f"{d.between(0, 99_999_999):08d}", f"SC{d.between(0, 999_999):06d}", "", None))
+        created = d.moment(RANGE_START, RANGE_END)
+    archived = d.chance(0.06)
+    same_address = d.chance(0.6)
+    address = d.address("address")
+    if same_address:  # the contact's address is the company's: Data Hub keeps none of its own
+        address = dict.fromkeys(address)
+    address["address_country__name"] = d.text(d.pick(pools.COUNTRIES), None, none=0.1) if not same_address else None
     return {
+        "address_1": address["address_1"],
+        "address_2": address["address_2"],
+        "address_country__name": address["address_country__name"],
+        "address_county": address["address_county"],
+        "address_postcode": address["address_postcode"],
+        "address_same_as_company": same_address,
+        "address_town": address["address_town"],
+        "archived": archived,
+        "archived_on": d.stamp(d.later(created)) if archived else None,
+        "company_id": d.uid(index, 301) if d.chance(0.9) else None,  # placeholders
+        "created_by_id": d.uid(index, 302) if d.chance(0.9) else None,
+        "created_on": SHARED_CREATED_ON if is_shared(index) else d.stamp(created),
+        "email": email,
+        "first_name": first,
         "id": d.uid(index, 53 + seed),
-        "accepts_dit_email_marketing": d.flag(none=0.1, true=0.3),
-        "address_country__name": d.text(d.pick(pools.COUNTRIES), None, none=0.1),
-        "company__company_number": company_number,
-        "company__name": d.text(d.company(), 255, none=0.05),
-        "company__uk_region__name": d.pick(pools.UK_REGIONS) if d.chance(0.7) else None,
-        "company_sector": d.text(d.pick(pools.SECTORS), None, none=0.1),
-        "created_on": created,
-        "email": d.text(d.email(first, last), 255, none=0.05, awkward=0.01),
-        "email_alternative": d.email(last, first) if d.chance(0.2) else None,
         "job_title": d.text(d.pick(pools.JOB_TITLES), 255, none=0.2),
-        "name": d.text(f"{first} {last}", None),
+        "last_name": last,
+        "modified_on": d.stamp(d.later(created, min_days=0, max_days=400)),
+        "name": " ".join(part for part in (first, last) if part),  # concat_ws of the non-blank parts
         "notes": d.prose(none=0.6),
-        "telephone_alternative": d.phone(none=0.8),
-        "telephone_number": d.phone(),
+        "primary": d.chance(0.7),
+        "full_telephone_number": d.phone(),
+        "valid_email": d.flag(none=0.5, true=0.45),
     }
 
 
@@ -550,6 +578,7 @@ def build(dataset: str, index: int, seed: int) -> dict[str, Any]:
 
     ``standin.data`` calls this to fill its per-seed pools; index-derived
     fields (ids, references, shared created_on) are decided here and
-    re-derived there for the real index.
+    re-derived there for the real index (the references here are placeholders:
+    only their nullness, or a list's length, is kept).
     """
     return BUILDERS[dataset](_Draw(f"{dataset}:{seed}:{index}"), index, seed)

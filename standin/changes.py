@@ -7,10 +7,13 @@ incremental extract, the stand-in can change its data while it runs: records edi
 (new values, `modified_on` now), inserted (new keys at the end) or deleted, and fields
 added to or dropped from every record (schema drift).
 
-A record's `modified_on` is its own field where the dataset has one (investment
-projects); the other datasets filter on a hidden one, as OMIS does upstream (it filters
-on `modified_on` without returning it): for the stand-in's unedited records that is their
-`created_on`.
+A record's `modified_on` is its own field where the dataset sends one (investment
+projects, contacts, companies, interactions, ...); the other datasets filter on a hidden
+one, as OMIS does upstream (it filters on `modified_on` without returning it): for the
+stand-in's unedited records that is their `created_on`.
+
+An edit keeps a record's key and `created_on` and every id it names: those derive from its
+index and the universe's base seed (`standin.data`, `standin.related`), not its own seed.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from standin.data import record, record_json
 from standin.jsonenc import dumps
 from standin.related import Universe
 
-#: The fields an edit keeps: what identifies a record (and when it was created).
-KEEP_ON_EDIT = ("id", "reference", "project_reference", "created_on")
+#: The fields an edit keeps: what identifies a record (and when it was created). The ids it
+#: names stay too, being derived from the index and the universe, never the record's seed.
+KEEP_ON_EDIT = ("id", "history_id", "reference", "project_reference", "created_on")
 #: Edited records take their new values from the record of the same index under
 #: another seed (one of this many), so a second edit may change values again.
 EDIT_SEEDS = 3

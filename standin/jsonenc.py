@@ -1,10 +1,11 @@
-"""JSON encoding that writes ``Decimal`` as its exact number literal.
+"""JSON encoding as DRF's renderer does it, plus exact ``Decimal`` literals.
 
-Data Hub serialises decimals as JSON numbers with every digit; a client that
-parses them as floats silently loses precision. The stdlib encoder can only
-write a Decimal as a string, so each Decimal is first encoded as a marker
-string (NUL-delimited, which no generated text contains) and the marker is
-then replaced by the bare literal. This keeps the fast C encoder in the loop.
+Compact, raw UTF-8 like DRF's JSONRenderer; floats as Python writes them (``100.0``,
+``1e+16``): Data Hub sends its decimals as floats. A ``Decimal`` (the stand-in sends
+none, but a test may add one as a new field, whose digits must survive) is written as
+its exact number literal: each Decimal is first encoded as a marker string
+(NUL-delimited, which no generated text contains) and the marker is then replaced by
+the bare literal. This keeps the fast C encoder in the loop.
 """
 
 from __future__ import annotations

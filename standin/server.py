@@ -5,8 +5,11 @@ request verification (bad MAC, unknown id, stale timestamp and replayed
 nonces are refused), signed responses, DRF-style cursor pagination with
 absolute percent-encoded ``next`` links, and DRF-shaped error bodies. Pages
 are generated per request from ``standin.data``, so memory stays flat however
-many records are configured. Faults can be injected to exercise the client's
-retry and validation paths.
+many records are configured. Records carry the fields Data Hub's twelve dataset
+views send today (``standin.fields``), and the ids they name are those of records
+this server serves, bar a documented few that dangle on purpose (``standin.data``,
+``standin.related``; ``StandIn.universe`` is what they are computed in). Faults can
+be injected to exercise the client's retry and validation paths.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from standin.changes import BadFilter, Changes, parse_updated_since
 from standin.cursor import InvalidCursor, decode_cursor, page_url
 from standin.data import ALL_PATHS, DATASET_PATHS, record
 from standin.faults import Fault, FaultBook
+from standin.fields import KEYS
 from standin.hawk import CONTENT_TYPE, HawkGate, describe, sign
 from standin.jsonenc import dumps
 
@@ -143,7 +147,8 @@ class StandIn:
         self.stopping.clear()
         for dataset, count in self.counts.items():
             if count and dataset in DATASET_PATHS:
-                record(dataset, 0, seed=self.seed)  # build the data pools before serving
+                # Build the data pools before serving (a project's client contacts: the contacts' too).
+                record(dataset, 0, seed=self.seed, universe=self.changes.universe)
         httpd = _Server((self.host, self.port), self)
         self._httpd = httpd
         bound_host, bound_port = httpd.server_address[:2]
@@ -199,6 +204,12 @@ class StandIn:
         if self._base_url is None:
             raise RuntimeError("StandIn not started")
         return self._base_url
+
+    @property
+    def universe(self) -> related.Universe:
+        """What the served records name each other in (every dataset's count and the seed):
+        ``standin.data.record(..., seed=self.seed, universe=self.universe)`` is a served record."""
+        return self.changes.universe
 
     def url(self, dataset: str) -> str:
         """Absolute URL of a dataset's first page."""
@@ -294,24 +305,25 @@ class StandIn:
                     changed = json.loads(results[position])
                     changed.pop(fault.field, None)
                     results[position] = dumps(changed)[:-1] + b"," + dumps(fault.field) + b":" + fault.raw + b"}"
+            universe = self.changes.universe
             if offset == 0 and results and self.faults.has(dataset, "null_not_null"):
-                first = record(dataset, 0, seed=seed)
+                first = record(dataset, 0, seed=seed, universe=universe)
                 first.update(dict.fromkeys(_NOT_NULL_FIELDS[dataset]))
                 results[0] = dumps(first)
-            if offset == 0 and len(results) > 2 and self.faults.has(dataset, "wrong_type"):
-                third = record(dataset, 2, seed=seed)
+            if offset == 0 and len(results) > 2 and self.faults.has(dataset, "wrong_type") and dataset in _WRONG_TYPE:
+                third = record(dataset, 2, seed=seed, universe=universe)
                 name, value = _WRONG_TYPE[dataset]
                 third[name] = value
                 results[2] = dumps(third)
-            if offset == 0 and len(results) > 3 and self.faults.has(dataset, "unfit_value"):
-                fourth = record(dataset, 3, seed=seed)
+            if offset == 0 and len(results) > 3 and self.faults.has(dataset, "unfit_value") and dataset in _UNFIT_VALUE:
+                fourth = record(dataset, 3, seed=seed, universe=universe)
                 name, value = _UNFIT_VALUE[dataset]
                 fourth[name] = value
                 results[3] = dumps(fourth)
             if offset == 0 and len(results) > 1 and self.faults.has(dataset, "duplicate_key"):
-                second = record(dataset, 1, seed=seed)
+                second = record(dataset, 1, seed=seed, universe=universe)
                 key = _KEY_FIELDS[dataset]
-                second[key] = record(dataset, 0, seed=seed)[key]
+                second[key] = record(dataset, 0, seed=seed, universe=universe)[key]
                 results[1] = dumps(second)
             parts += [b',"results":[', b",".join(results), b"]"]
         parts.append(b"}")
@@ -575,19 +587,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # client went away (e.g. gave up on a stall)
 
 
-#: Fields the ``null_not_null`` fault blanks in record 0 (NOT NULL / key columns).
+#: Fields the ``null_not_null`` fault blanks in record 0 (fields Data Hub never sends null:
+#: the OMIS reference, a project's name and stage, a contact's name); other datasets: the key.
 _NOT_NULL_FIELDS = {
     "omis_dataset": ("reference",),
     "investment_projects_dataset": ("name", "stage__name"),
     "contacts": ("name",),
-}
+} | {name: (KEYS[name],) for name in related.PATHS}
 
 
-#: The field and the value of another type the ``wrong_type`` fault gives record 2.
+#: The field and the value of another type the ``wrong_type`` fault gives record 2 (the seed's
+#: three datasets; it changes nothing elsewhere, nor does ``unfit_value``).
 _WRONG_TYPE = {
     "omis_dataset": ("subtotal_cost", "twelve"),
     "investment_projects_dataset": ("number_new_jobs", "many"),
-    "contacts": ("accepts_dit_email_marketing", "yes"),
+    "contacts": ("archived", "yes"),
 }
 
 
@@ -600,8 +614,9 @@ _UNFIT_VALUE = {
 }
 
 
-#: The field the ``duplicate_key`` fault copies from record 0 into record 1.
-_KEY_FIELDS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
+#: The field the ``duplicate_key`` fault copies from record 0 into record 1: each dataset's key
+#: as Data Hub keys it (`id`, the export-country history's `history_id`).
+_KEY_FIELDS = KEYS
 
 
 #: Data Hub's dataset pagination: `max_page_size` (datahub/dataset/core/pagination.py).

@@ -1,8 +1,10 @@
 """What the warehouse must hold, computed in plain Python from the stand-in's records.
 
-Nothing here uses the project's code: the mappings come from the old system's
-field_mappings.json (a copy in tests/fixtures), conversions are written out by hand,
-and the view filters are re-derived from their definitions in the issue.
+Nothing here uses the project's code: the 2019 tables' columns come from the description
+of Data Hub today (datahub_today.json, a copy in tests/fixtures: each column as a field, a
+join by id, a full name, a joined list, or retired), the later tables' from the later
+data-flow's list (datahub_datasets_later.json), conversions are written out by hand, and
+the view filters are re-derived from their definitions in the issue.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from standin.data import records
+from standin.data import ALL_PATHS, record
+from standin.related import Universe
 
 MAPPINGS = json.loads((Path(__file__).parent / "fixtures" / "field_mappings.json").read_text())
 UTC = dt.UTC
@@ -61,22 +64,127 @@ def convert(value: Any, target_type: str) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-def dataset_rows(dataset: str, count: int, seed: int = 0) -> list[dict[str, Any]]:
-    return published_rows(dataset, records(dataset, count, seed=seed))
+#: Data Hub as it is today (a copy of the seed's datahub_today.json): every field each endpoint
+#: sends, and how each column of the three 2019-named tables derives from them.
+TODAY = json.loads((Path(__file__).parent / "fixtures" / "datahub_today.json").read_text())
+SEED_TABLES: dict[str, list[dict[str, Any]]] = TODAY["seed_tables"]
+#: The stand-in's dataset names, by Data Hub endpoint (what a join names).
+ENDPOINT_DATASET = {
+    "/v4/dataset/companies-dataset": "data_hub__companies", "/v4/dataset/contacts-dataset": "contacts",
+    "/v4/dataset/advisers-dataset": "data_hub__advisers", "/v4/dataset/teams-dataset": "data_hub__teams",
+    "/v4/dataset/interactions-dataset": "data_hub__interactions",
+}
+Served = dict[str, list[dict[str, Any]]]  # dataset -> the records the stand-in serves
 
 
-def published_rows(dataset: str, source_records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The published rows of these Data Hub records, by the old system's mapping."""
-    fields = MAPPINGS[dataset]["fields"]
+def served_records(counts: dict[str, int], seed: int = 0) -> Served:
+    """Every record a stand-in with these record counts serves (no edits), by dataset."""
+    universe = Universe({d: counts.get(d, 0) for d in ALL_PATHS}, seed)
+    return {d: [record(d, i, seed=seed, universe=universe) for i in range(counts.get(d, 0))] for d in ALL_PATHS}
+
+
+def dataset_rows(dataset: str, counts: dict[str, int], seed: int = 0) -> list[dict[str, Any]]:
+    """The published rows of `dataset` for a stand-in serving `counts` records."""
+    served = served_records(counts, seed)
+    return published_rows(dataset, served[dataset], served)
+
+
+def _full_name(person: dict[str, Any]) -> str:
+    """Data Hub's full name: first and last name, blank (or missing) parts skipped."""
+    return " ".join(part for part in (person.get("first_name"), person.get("last_name")) if part)
+
+
+def _take(found: dict[str, Any], take: Any) -> Any:
+    return _full_name(found) if isinstance(take, dict) else found.get(take)
+
+
+class _Lookup:
+    """Served records by the value of one field (a join's `on`)."""
+
+    def __init__(self, served: Served) -> None:
+        self.served, self.cache = served, {}
+
+    def find(self, endpoint: str, on: str, value: Any) -> dict[str, Any] | None:
+        key = (endpoint, on)
+        if key not in self.cache:
+            self.cache[key] = {r[on]: r for r in self.served.get(ENDPOINT_DATASET[endpoint], [])}
+        return self.cache[key].get(value)
+
+
+def _joined(rec: dict[str, Any], column: dict[str, Any], lookup: _Lookup, served: Served) -> Any:
+    join = column["join"]
+    if column["column"] == "date_of_latest_interaction":  # an aggregate over the interactions naming it
+        days = [i["date"][:10] for i in served.get("data_hub__interactions", [])
+                if i.get("investment_project_id") == rec["id"] and i.get("date")]
+        return max(days) if days else None
+    if isinstance(join, dict) and join.get("each"):  # a list of ids, each to a name: joined with ', ' in name order (bytes)
+        people = [lookup.find(join["endpoint"], join["on"], i) for i in rec.get(column["from"]) or [] if i]
+        people = sorted((p for p in people if p is not None), key=lambda p: (
+            p.get("first_name") is None, p.get("first_name") or "", p.get("last_name") is None, p.get("last_name") or ""))
+        return ", ".join(_full_name(p) for p in people) if people else None
+    value = rec.get(column["from"])
+    for step in join if isinstance(join, list) else [join]:
+        found = lookup.find(step["endpoint"], step["on"], value) if value is not None else None
+        if found is None:
+            return None
+        value = _take(found, step["take"])
+    return value
+
+
+def _today_value(rec: dict[str, Any], column: dict[str, Any], lookup: _Lookup, served: Served) -> Any:
+    kind, target = column["kind"], column["type"]
+    if kind == "retired":
+        return None
+    if kind == "join":
+        return convert(_joined(rec, column, lookup, served), target)
+    value = rec.get(column["from"])
+    if isinstance(value, list) and "joined with ', '" in column.get("form", ""):
+        value = ", ".join(str(v) for v in value if v is not None)
+    if value is not None and target == "date" and column.get("wire", "").startswith("datetime"):
+        return parse_timestamp(value).astimezone(UTC).date()  # a timestamp's UTC date
+    return convert(value, target)
+
+
+def published_rows(dataset: str, source_records: Iterable[dict[str, Any]], served: Served) -> list[dict[str, Any]]:
+    """The published rows of these Data Hub records, by today's derivations (`SEED_TABLES`);
+    `served` holds the records of the datasets they are joined to."""
+    lookup = _Lookup(served)
     return [
-        {column: convert(record.get(source), target_type) for source, column, target_type in fields}
-        for record in source_records
+        {column["column"]: _today_value(rec, column, lookup, served) for column in SEED_TABLES[dataset]}
+        for rec in source_records
     ]
 
 
 def columns(dataset: str) -> list[tuple[str, str]]:
-    """(column, declared type) in mapping order."""
-    return [(column, t.replace(" NOT NULL", "")) for _, column, t in MAPPINGS[dataset]["fields"]]
+    """(column, declared type) in the table's order."""
+    return [(c["column"], c["type"].replace(" NOT NULL", "")) for c in SEED_TABLES[dataset]]
+
+
+#: Every id field of the 2019 tables' raw records whose ids are checked to name a record
+#: (dbt tests of severity warn): (dataset, field, the endpoint it names).
+CHECKED_IDS = [
+    ("omis_dataset", "company_id", "/v4/dataset/companies-dataset"),
+    ("omis_dataset", "contact_id", "/v4/dataset/contacts-dataset"),
+    ("omis_dataset", "created_by__dit_team_id", "/v4/dataset/teams-dataset"),
+    ("contacts", "company_id", "/v4/dataset/companies-dataset"),
+    *(("investment_projects_dataset", field, endpoint) for field, endpoint in (
+        ("investor_company_id", "/v4/dataset/companies-dataset"), ("uk_company_id", "/v4/dataset/companies-dataset"),
+        ("client_relationship_manager_id", "/v4/dataset/advisers-dataset"),
+        ("created_by_id", "/v4/dataset/advisers-dataset"), ("modified_by_id", "/v4/dataset/advisers-dataset"),
+        ("project_assurance_adviser_id", "/v4/dataset/advisers-dataset"),
+        ("project_manager_id", "/v4/dataset/advisers-dataset"), ("team_member_ids", "/v4/dataset/advisers-dataset"))),
+]
+
+
+def dangling(dataset: str, field: str, served: Served, endpoint: str) -> int:
+    """How many of `dataset`'s `field` values name no record of `endpoint` (ids in a list each count)."""
+    known = {r["id"] for r in served.get(ENDPOINT_DATASET[endpoint], [])}
+    count = 0
+    for rec in served[dataset]:
+        values = rec.get(field)
+        for value in values if isinstance(values, list) else [values]:
+            count += value is not None and value not in known
+    return count
 
 
 # ---------------------------------------------------------------- periods
@@ -179,6 +287,28 @@ LATER_DATASETS = {
     d["later_table_name"]: d for d in LATER["datasets"]
     if d["later_table_name"] not in ("data_hub__orders", "data_hub__investment_projects", "data_hub__contacts")
 }
+#: The fields Data Hub sends today that the later data-flow did not move (datahub_today.json's
+#: `new_fields`), as (source field, column, type): published after the later columns.
+NEW_LATER_FIELDS = {
+    "data_hub__companies": [
+        ("address_area__name", "address_area", "String"),
+        ("registered_address_area__name", "registered_address_area", "String"),
+        ("export_segment", "export_segment", "String"), ("export_sub_segment", "export_sub_segment", "String"),
+        ("is_out_of_business", "is_out_of_business", "Boolean"), ("strategy", "strategy", "Text"),
+        ("one_list_core_team_advisers", "one_list_core_team_adviser_ids", "ARRAY(Text)"),
+        ("turnover_gbp", "turnover_gbp", "Numeric"),
+    ],
+    "data_hub__interactions": [
+        ("company_export_id", "company_export_id", "UUID"),
+        ("related_trade_agreement_names", "related_trade_agreements", "ARRAY(Text)"),
+        ("export_barrier_type_names", "export_barrier_types", "ARRAY(Text)"),
+        ("export_barrier_notes", "export_barrier_notes", "Text"),
+    ],
+    "data_hub__company_export_country_histories": [("id", "company_export_country_id", "UUID")],
+    "data_hub__events": [("related_programme_names", "related_programmes", "ARRAY(Text)")],
+}
+for _name, _fields in NEW_LATER_FIELDS.items():
+    LATER_DATASETS[_name] = {**LATER_DATASETS[_name], "fields": [*LATER_DATASETS[_name]["fields"], *_fields]}
 #: SQLAlchemy type -> PostgreSQL's name of the column type (information_schema.columns.data_type).
 LATER_TYPES = {"UUID": "uuid", "String": "character varying", "Text": "text", "DateTime": "timestamp without time zone",
                "Date": "date", "ARRAY(Text)": "ARRAY", "Numeric": "numeric", "BigInteger": "bigint",

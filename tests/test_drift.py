@@ -50,7 +50,7 @@ def test_a_new_field_lands_in_raw_and_is_reported(server_url, make_standin, hawk
         assert others == [(0,)]  # every field the stand-in sends for contacts is declared
         _, notes = fetch(url, "select notes from dataflow.run_history")
         assert len(notes) == 1 and any(note in line for line in notes[0][0])
-        assert_dataset(url, "omis_dataset", expected.dataset_rows("omis_dataset", COUNTS["omis_dataset"]))
+        assert_dataset(url, "omis_dataset", expected.dataset_rows("omis_dataset", COUNTS))
         history = run_orchestrate(["history"], environment(url, standin, hawk_key), tmp_path)
         assert note in history.stdout
 

@@ -91,3 +91,24 @@
         )
     end
 {%- endmacro %}
+
+
+{% macro joined_list(column) -%}
+    {#-
+        A JSON list of names into the text the 2019 view sent: its elements joined with ', ',
+        in the list's order (null elements skipped); JSON null stays null.
+    -#}
+    case jsonb_typeof({{ column }})
+        when 'array' then array_to_string(array(
+            select element.value
+            from jsonb_array_elements_text({{ column }}) with ordinality as element (value, position)
+            order by element.position
+        ), ', ')
+    end
+{%- endmacro %}
+
+
+{% macro full_name(first_name, last_name) -%}
+    {#- Data Hub's own full name of an adviser or contact: first and last name, blank parts skipped. -#}
+    concat_ws(' ', nullif({{ first_name }}, ''), nullif({{ last_name }}, ''))
+{%- endmacro %}

@@ -13,11 +13,24 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from test_standin import HAWK_ID, HAWK_KEY, as_json, follow, signed_get, utc, verify
 
-from standin import StandIn, record
+from standin import StandIn
+from standin import record as plain_record
+from standin.related import Universe
 
 COUNTS = {"omis_dataset": 130, "investment_projects_dataset": 120, "contacts": 99}
 EDIT_AT = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
-KEYS = {"omis_dataset": "reference", "investment_projects_dataset": "id", "contacts": "id"}
+KEYS = {"omis_dataset": "id", "investment_projects_dataset": "id", "contacts": "id"}
+
+
+def record(dataset: str, index: int, counts: dict[str, int] = COUNTS) -> dict[str, Any]:
+    """Record `index` as a stand-in serving `counts` (seed 0) serves it unedited: the ids it
+    names are those of the records served beside it."""
+    key = tuple(sorted(counts.items()))
+    universe = _UNIVERSES.get(key) or _UNIVERSES.setdefault(key, Universe(dict(counts)))
+    return plain_record(dataset, index, universe=universe)
+
+
+_UNIVERSES: dict[tuple[tuple[str, int], ...], Universe] = {}
 
 
 @pytest.fixture
@@ -79,12 +92,29 @@ def test_edits_inserts_and_deletes_show_in_full_and_in_updated_since(server):
     assert edited["id"] == original["id"] and edited["created_on"] == original["created_on"]
     assert edited != as_json(original)  # new values
     assert utc(edited["modified_on"]) == EDIT_AT
+    references = [name for name in original if name.endswith(("_id", "_ids")) and name != "id"
+                  and not name.startswith("country_")]  # a country's id goes with its name, a value
+    assert len(references) == 11 and {name: edited[name] for name in references} == {
+        name: as_json(original[name]) for name in references}  # an edit names the same records
     assert utc(full[-1]["modified_on"]) == EDIT_AT + timedelta(hours=1)
 
     changed, _ = follow(since_url(server, dataset, "2026-12-04"))  # deleted 50 is never reported
     assert [r["id"] for r in changed] == [record(dataset, i)["id"] for i in (3, 120, 121)]
     assert changed[0] == edited
     assert follow(since_url(server, dataset, "2026-12-05"))[0] == []  # strictly after midnight of the 5th
+
+
+def test_an_edit_keeps_every_reference_of_every_seed_dataset(server):
+    for dataset in COUNTS:
+        server.edit(dataset, range(0, 40), at=EDIT_AT)
+        for index, edited in enumerate(server.current_records(dataset)[:40]):
+            original = record(dataset, index)
+            assert edited != original
+            for name, value in original.items():
+                if name.startswith("country_"):
+                    continue  # metadata: the country's id goes with its name, a value
+                if name.endswith(("_id", "_ids")) or name in ("client_contact_names", "client_contact_emails"):
+                    assert edited[name] == value, (dataset, index, name)
 
 
 def test_an_edit_at_midnight_is_not_after_that_date(server):

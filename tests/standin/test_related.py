@@ -1,7 +1,7 @@
 """The stand-in's datasets whose records name each other (teams, advisers, companies,
 interactions): served as a pure function of their universe, every id they name served too,
-and the awkward cases the "latest interaction" tables need (people without interactions,
-ties on the date, no date). Expected facts are computed here from the served records."""
+and the awkward cases the "latest interaction" tables need (people and projects without
+interactions, ties on the date). Expected facts are computed here from the served records."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from test_standin import HAWK_ID, HAWK_KEY, as_json, follow
 
 from standin import StandIn
 from standin.related import (
+    ADVISER_BLANK_NAME_EVERY,
     ADVISER_WITHOUT_INTERACTIONS_EVERY,
     CONTACT_WITHOUT_INTERACTIONS_EVERY,
     PATHS,
+    PROJECT_WITHOUT_INTERACTIONS_EVERY,
     UPDATED_SINCE,
     Universe,
     record,
@@ -60,6 +62,13 @@ def test_every_id_a_record_names_is_served(served):
         assert country["interaction__company_id"] == by_id[country["interaction__id"]]["company_id"]
     for dataset in ("data_hub__company_export_countries", "data_hub__company_export_country_histories"):
         assert {c["company_id"] for c in served[dataset]} <= companies
+    export_countries = {c["id"]: c for c in served["data_hub__company_export_countries"]}
+    for history in served["data_hub__company_export_country_histories"]:
+        if history["history_type"] == "delete":  # the export country is gone
+            assert history["id"] not in export_countries
+        else:  # the export country the row is about, and its company and country
+            about = export_countries[history["id"]]
+            assert (about["company_id"], about["country__name"]) == (history["company_id"], history["country__name"])
     for referral in served["data_hub__company_referrals"]:
         assert referral["company_id"] in companies and referral["contact_id"] in contacts | {None}
         assert referral["interaction_id"] in interactions | {None}
@@ -69,6 +78,8 @@ def test_every_id_a_record_names_is_served(served):
     assert {a["dit_team_id"] for a in served["data_hub__advisers"]} <= teams | {None}
     for company in served["data_hub__companies"]:
         assert {company["one_list_account_owner_id"], company["created_by_id"]} <= advisers | {None}
+        core = company["one_list_core_team_advisers"]
+        assert core == [None] or (set(core) <= advisers and len(set(core)) == len(core))
         assert company["global_headquarters_id"] in companies | {None}
     for interaction in served["data_hub__interactions"]:
         assert interaction["company_id"] in companies | {None}
@@ -79,6 +90,24 @@ def test_every_id_a_record_names_is_served(served):
     named = Counter(name for i in served["data_hub__interactions"] for name in ("company_id", "investment_project_id")
                     if i[name] is not None)
     assert named["company_id"] > 300 and named["investment_project_id"] > 10  # relations, not all nulls
+    assert any(c["one_list_account_owner_id"] for c in served["data_hub__companies"])
+    assert any(c["one_list_core_team_advisers"] != [None] for c in served["data_hub__companies"])
+
+
+def test_most_investment_projects_have_interactions_and_some_none(served):
+    projects = [p["id"] for p in served["investment_projects_dataset"]]
+    named = {i["investment_project_id"] for i in served["data_hub__interactions"]}
+    without = {projects[j] for j in range(0, len(projects), PROJECT_WITHOUT_INTERACTIONS_EVERY)}
+    assert without.isdisjoint(named)
+    assert len(named & set(projects)) > 0.75 * (len(projects) - len(without))
+
+
+def test_some_advisers_have_a_blank_first_or_last_name(served):
+    advisers = served["data_hub__advisers"]
+    for j, adviser in enumerate(advisers):
+        assert (adviser["first_name"] == "") == (j % ADVISER_BLANK_NAME_EVERY == 3)
+        assert (adviser["last_name"] == "") == (j % ADVISER_BLANK_NAME_EVERY == 6)
+    assert any(a["first_name"] == "" for a in advisers) and any(a["last_name"] == "" for a in advisers)
 
 
 def test_lists_are_shaped_as_data_hub_builds_them(served):
@@ -105,7 +134,7 @@ def test_some_people_have_no_interactions_and_others_share_a_date(served):
 
     days = Counter((c, i["date"][:10]) for i in interactions if i["date"] for c in i["contact_ids"] if c)
     assert max(days.values()) >= 2  # a contact with two interactions on one day
-    assert any(i["date"] is None for i in interactions)  # no date: last in "latest interaction"
+    assert all(i["date"] for i in interactions)  # a DateTimeField Data Hub never leaves null
 
 
 def test_three_endpoints_ignore_updated_since_and_the_others_filter_on_it():
@@ -131,5 +160,14 @@ def test_an_edit_changes_values_but_not_the_ids_named():
     original = record("data_hub__interactions", 5, universe)
     assert edited["id"] == original["id"] and edited["created_on"] == original["created_on"]
     assert edited != original
-    contacts = {universe.id_of("contacts", j) for j in range(COUNTS["contacts"])}
-    assert set(edited["contact_ids"]) <= contacts | {None}
+    named = [name for name in original if name.endswith(("_id", "_ids")) and name != "id"]
+    assert len(named) == 7 and {name: edited[name] for name in named} == {name: original[name] for name in named}
+
+    def references(row: dict) -> dict:
+        return {k: v for k, v in row.items()
+                if k.endswith(("_id", "_ids", "team_advisers")) and k != "sso_email_user_id"}
+
+    for dataset in RELATED:  # no edit changes what a record names
+        for index in range(10):
+            assert references(record(dataset, index, universe, seed=9)) == references(
+                record(dataset, index, universe)), dataset

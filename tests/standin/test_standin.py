@@ -34,10 +34,11 @@ from mohawk.exc import MacMismatch
 
 from standin import DATASET_PATHS, Fault, StandIn, record, records
 from standin.cursor import decode_cursor, encode_cursor
-from standin.data import SHARED_CREATED_ON, field_names, record_json
-from standin.fields import FIELDS, LIST, TIMESTAMP
+from standin.data import ALL_PATHS, SHARED_CREATED_ON, record_json
+from standin.fields import FIELDS, KEYS
 from standin.jsonenc import dumps
 from standin.pools import AWKWARD_TEXT
+from standin.related import Universe
 from standin.server import page_size_of, split_records
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ HAWK_ID = "standin-tests"
 HAWK_KEY = "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn"
 CREDENTIALS = {"id": HAWK_ID, "key": HAWK_KEY, "algorithm": "sha256"}
 COUNTS = {"omis_dataset": 250, "investment_projects_dataset": 120, "contacts": 99}
+ALL_PATHS_BY_PATH = {path: name for name, path in ALL_PATHS.items()}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -241,9 +243,9 @@ def test_following_next_yields_every_record_once_in_order(server, dataset):
     results, urls = follow(server.url(dataset))
     count = COUNTS[dataset]
     assert len(results) == count
-    assert results == [as_json(r) for r in records(dataset, count)]
-    key = "reference" if dataset == "omis_dataset" else "id"
-    assert len({r[key] for r in results}) == count
+    assert results == [as_json(r) for r in records(dataset, count, universe=server.universe)]
+    assert len({r["id"] for r in results}) == count
+    assert server.universe == Universe({**dict.fromkeys(ALL_PATHS, 0), **COUNTS}, 0)
     assert len(urls) == -(-count // 100)
     for url in urls[1:]:
         assert url.startswith(server.base_url + DATASET_PATHS[dataset] + "?cursor=")
@@ -256,7 +258,7 @@ def test_page_size_is_the_clients_when_it_is_a_positive_number(server, asked, si
     """Data Hub's dataset pagination takes `page_size` (the later data-flow asked 10000 for
     interactions); like DRF, anything but a positive whole number gets the default."""
     results, urls = follow(f"{server.url('contacts')}?page_size={asked}")
-    assert results == [as_json(r) for r in records("contacts", COUNTS["contacts"])]
+    assert results == [as_json(r) for r in records("contacts", COUNTS["contacts"], universe=server.universe)]
     assert len(urls) == -(-COUNTS["contacts"] // size)
     assert all(parse_qs(urlsplit(url).query)["page_size"] == [asked] for url in urls)  # kept in next
 
@@ -459,6 +461,17 @@ def test_null_not_null_blanks_record_zero(make, dataset, blanked):
     assert all(second[name] is not None for name in blanked)
 
 
+def test_duplicate_key_copies_the_key_data_hub_keys_on(make):
+    """Every endpoint is keyed on `id` upstream (the export-country history on `history_id`)."""
+    running = make(faults=[Fault("omis_dataset", "duplicate_key"), Fault("data_hub__teams", "duplicate_key"),
+                           Fault("data_hub__teams", "null_not_null")],
+                   counts={**COUNTS, "data_hub__teams": 5})
+    first, second = signed_get(running.url("omis_dataset"))[1].json()["results"][:2]
+    assert first["id"] == second["id"] and first["reference"] != second["reference"]
+    first, second = signed_get(running.url("data_hub__teams"))[1].json()["results"][:2]
+    assert first["id"] is None and second["id"] == record("data_hub__teams", 0, universe=running.universe)["id"]
+
+
 def test_faults_are_validated_and_replaceable(make):
     with pytest.raises(ValueError):
         Fault("contacts", "explode")
@@ -472,94 +485,223 @@ def test_faults_are_validated_and_replaceable(make):
 
 # -------------------------------------------------------------------------- data
 
+#: What Data Hub's dataset API sends today: a copy of the spec the stand-in was written from
+#: (tests may read it; the stand-in may not, it keeps its own copy in standin.fields).
+TODAY = json.loads((REPO / "tests" / "fixtures" / "datahub_today.json").read_text())
+SPEC = {ALL_PATHS_BY_PATH[e["endpoint"]]: e for e in TODAY["endpoints"]}
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
+#: A universe in which every dataset has records, as a stand-in serving all twelve.
+FULL = Universe({"omis_dataset": 300, "investment_projects_dataset": 200, "contacts": 300,
+                 "data_hub__teams": 10, "data_hub__advisers": 60, "data_hub__companies": 120,
+                 "data_hub__events": 20, "data_hub__interactions": 400,
+                 "data_hub__interaction_export_countries": 60, "data_hub__company_export_countries": 60,
+                 "data_hub__company_export_country_histories": 60, "data_hub__company_referrals": 40})
+
+
+def of_type(base: str, value: Any, name: str) -> bool:
+    """Whether ``value`` has the wire type ``base`` (its empty forms are checked by the caller)."""
+    if base.startswith("array<"):
+        inner = base[len("array<"):-1]
+        # An interaction's participant may have no adviser; a company's trading_names may be [].
+        return isinstance(value, list) and (bool(value) or name == "trading_names") and all(
+            (v is None and name == "adviser_ids") or of_type(inner, v, name) for v in value)
+    return {
+        "uuid": lambda v: isinstance(v, str) and UUID.fullmatch(v) is not None,
+        "string": lambda v: isinstance(v, str),
+        "text": lambda v: isinstance(v, str),
+        "datetime": lambda v: isinstance(v, str) and STAMP.fullmatch(v) is not None,
+        "date": lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", v) is not None,
+        "integer": lambda v: type(v) is int,
+        "float": lambda v: type(v) is float,
+        "boolean": lambda v: type(v) is bool,
+    }[base](value)
+
+
+@pytest.mark.parametrize("dataset", sorted(ALL_PATHS))
+def test_every_record_sends_exactly_todays_fields_with_their_wire_types(dataset):
+    """The field set of each of the twelve endpoints is the spec's, every value of the spec's
+    type, null or an empty list only where the spec says, and the empty forms turn up."""
+    fields = [tuple(f) for f in SPEC[dataset]["fields"]]
+    assert [(f.name, f.wire) for f in FIELDS[dataset]] == fields  # the stand-in's own copy
+    count = 1200 if dataset in DATASET_PATHS else FULL.count(dataset)
+    rows = list(records(dataset, count, universe=FULL))
+    empties: Counter[str] = Counter()
+    for row in rows:
+        assert sorted(row) == sorted(name for name, _ in fields)
+        if dataset not in DATASET_PATHS:  # composed datasets emit keys grouped (JSON order is no contract)
+            assert list(row) == [name for name, _ in fields]
+        for name, wire in fields:
+            base, _, empty = wire.partition("|")
+            value = row[name]
+            if (empty, value) in (("null", None), ("[null]", [None]), ('[" "]', [" "])):
+                empties[name] += 1
+            else:
+                assert of_type(base, value, name), (name, wire, value)
+    for name, wire in fields:
+        if "|[" in wire:  # an aggregated list's empty form turns up, and not only that
+            assert 0 < empties[name] < count, f"{name}: {empties[name]} of {count} empty ({wire})"
+    if dataset in DATASET_PATHS:
+        assert sum(empties.values()) > count  # nulls turn up
+    keys = [row[KEYS[dataset]] for row in rows]
+    assert len(set(keys)) == len(keys) and KEYS[dataset] == SPEC[dataset]["key"]
+
+
+def test_blank_text_is_an_empty_string_and_decimals_are_floats():
+    projects = list(records("investment_projects_dataset", 1500, universe=FULL))
+    assert any(r["anonymous_description"] == "" for r in projects)
+    assert any(r["level_of_involvement_name"] == "" for r in projects)
+    contacts = list(records("contacts", 1500, universe=FULL))
+    assert any(r["full_telephone_number"] == "" for r in contacts) and any(r["email"] == "" for r in contacts)
+    for name in ("foreign_equity_investment", "gross_value_added", "total_investment"):
+        values = [r[name] for r in projects if r[name] is not None]
+        assert all(type(v) is float and v == int(v) for v in values)  # Decimal(19, 0) as DRF renders it
+    body = b"".join(record_json("investment_projects_dataset", i, universe=FULL) for i in range(1500))
+    assert b"e+16" in body and b"e+18" in body and b".0," in body  # as Python (and DRF) writes floats
+
+
+def test_decimals_added_by_a_test_keep_their_digits():
+    body = dumps(
+        {"a": Decimal("12345678901234567.123456789"), "b": Decimal("0.00"), "c": [Decimal("1500000.50")]}
+    )
+    assert body == b'{"a":12345678901234567.123456789,"b":0.00,"c":[1500000.50]}'
+
 
 def test_records_are_deterministic_and_seeded():
     for dataset in DATASET_PATHS:
-        assert record(dataset, 123) == record(dataset, 123)
-        assert record(dataset, 123) != record(dataset, 124)
-        assert record(dataset, 123, seed=1) != record(dataset, 123)
-        assert record_json(dataset, 123) == dumps(record(dataset, 123))
+        for universe in (None, FULL):
+            assert record(dataset, 123, universe=universe) == record(dataset, 123, universe=universe)
+            assert record(dataset, 123, universe=universe) != record(dataset, 124, universe=universe)
+            assert record(dataset, 123, seed=1, universe=universe) != record(dataset, 123, universe=universe)
+            for index in (0, 3, 123, 52, 58, 60, 1000):
+                assert record_json(dataset, index, universe=universe) == dumps(
+                    record(dataset, index, universe=universe))
+        assert record(dataset, 5, universe=FULL)["id"] == record(dataset, 5)["id"] == FULL.id_of(dataset, 5)
     with pytest.raises(ValueError):
         record("nope", 0)
 
 
 def test_records_are_independent_copies():
-    first = record("investment_projects_dataset", 7)
+    first = record("investment_projects_dataset", 7, universe=FULL)
     for value in first.values():
         if isinstance(value, list):
             value.append("mutated")
-    assert record("investment_projects_dataset", 7) != first
+    assert record("investment_projects_dataset", 7, universe=FULL) != first
 
 
-@pytest.mark.parametrize("dataset", sorted(DATASET_PATHS))
-def test_every_record_has_every_field_of_the_right_kind(dataset):
-    rows = list(records(dataset, 1500))
-    kinds = {f.name: f for f in FIELDS[dataset]}
-    for row in rows:
-        assert sorted(row) == sorted(field_names(dataset))
-        for name, field in kinds.items():
-            value = row[name]
-            if value is None:
-                continue
-            if field.kind == LIST:
-                assert isinstance(value, list) and all(isinstance(v, str | None) for v in value)
-            elif field.kind == "int":
-                assert type(value) is int and -(2**31) <= value < 2**31
-            elif field.kind == "bool":
-                assert type(value) is bool
-            elif field.kind == "decimal":
-                assert isinstance(value, Decimal)
-            elif field.kind == "date":
-                assert re.fullmatch(r"\d{4}-\d\d-\d\d", value), (name, value)
-            elif field.kind == TIMESTAMP:
-                assert utc(value).year in (2018, 2019, 2020), (name, value)
-            else:
-                assert isinstance(value, str)
-                assert field.max_length is None or len(value) <= field.max_length, (name, value)
-    if dataset != "investment_projects_dataset":
-        assert len({row["id"] for row in rows}) == len(rows)  # unmapped extra field
+def served_ids(universe: Universe) -> dict[str, set[str]]:
+    return {dataset: {r[KEYS[dataset]] for r in records(dataset, universe.count(dataset), universe=universe)}
+            for dataset in ALL_PATHS}
+
+
+#: Every reference of the seed datasets: field -> the dataset whose record it names.
+SEED_REFERENCES = {
+    "omis_dataset": {"company_id": "data_hub__companies", "contact_id": "contacts",
+                     "created_by_id": "data_hub__advisers", "created_by__dit_team_id": "data_hub__teams"},
+    "contacts": {"company_id": "data_hub__companies", "created_by_id": "data_hub__advisers"},
+    "investment_projects_dataset": {
+        **dict.fromkeys(("client_relationship_manager_id", "created_by_id", "modified_by_id",
+                         "project_assurance_adviser_id", "project_manager_id", "team_member_ids"),
+                        "data_hub__advisers"),
+        "investor_company_id": "data_hub__companies", "uk_company_id": "data_hub__companies",
+        "client_contact_ids": "contacts", "associated_non_fdi_r_and_d_project_id": "investment_projects_dataset"},
+}
+#: The documented dangling references (standin.related.DANGLING_EVERY): record index N - 1 modulo N.
+DANGLING = {("omis_dataset", "company_id"): 53, ("contacts", "company_id"): 61,
+            ("investment_projects_dataset", "project_manager_id"): 59}
+
+
+def test_every_reference_names_a_served_record_except_the_documented_dangling_ones():
+    ids = served_ids(FULL)
+    for dataset, references in SEED_REFERENCES.items():
+        rows = list(records(dataset, FULL.count(dataset), universe=FULL))
+        for index, row in enumerate(rows):
+            for name, target in references.items():
+                value = row[name]
+                named = set(value) - {None} if isinstance(value, list) else {value} - {None}
+                every = DANGLING.get((dataset, name))
+                if every and index % every == every - 1:
+                    assert len(named) == 1 and not named & ids[target], (dataset, index, name)
+                else:
+                    assert named <= ids[target], (dataset, index, name, value)
+        for name, target in references.items():  # references are used, and spread out
+            named = Counter(v for row in rows for v in (row[name] if isinstance(row[name], list) else [row[name]])
+                            if v is not None and v in ids[target])
+            assert len(named) > min(len(ids[target]), named.total()) // 4, (dataset, name)
+    by_adviser = {a["id"]: a for a in records("data_hub__advisers", FULL.count("data_hub__advisers"), universe=FULL)}
+    for order in records("omis_dataset", 300, universe=FULL):  # the team is the creator's
+        creator = by_adviser.get(order["created_by_id"])
+        assert order["created_by__dit_team_id"] == (creator["dit_team_id"] if creator else None)
+
+
+def test_lists_of_references_have_data_hubs_empty_forms_and_orders():
+    contacts = {c["id"]: c for c in records("contacts", FULL.count("contacts"), universe=FULL)}
+    projects = list(records("investment_projects_dataset", 200, universe=FULL))
+    for project in projects:
+        ids, names, emails = (project[f"client_contact_{k}"] for k in ("ids", "names", "emails"))
+        if ids == [None]:
+            assert names == [" "] and emails == [None]
+            continue
+        people = [contacts[i] for i in ids]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        assert names == [f"{c['first_name']} {c['last_name']}"
+                         for c in sorted(people, key=lambda c: (c["first_name"], c["last_name"]))]
+        assert emails == sorted(c["email"] for c in people)
+        members = project["team_member_ids"]
+        assert members == [None] or (None not in members and len(set(members)) == len(members))
+        assert project["associated_non_fdi_r_and_d_project_id"] != project["id"]
+    assert any(p["client_contact_ids"] == [None] for p in projects)
+    assert any(len(p["client_contact_ids"]) > 1 for p in projects)
+    assert any(p["team_member_ids"] == [None] for p in projects) and any(
+        len(p["team_member_ids"]) > 1 for p in projects)
+    assert any(p["eyb_lead_ids"] for p in projects)
+
+
+def test_without_a_universe_references_name_no_record_but_keep_their_shape():
+    ids = served_ids(FULL)
+    everything = set().union(*ids.values())
+    for dataset, references in SEED_REFERENCES.items():
+        for index in range(150):
+            alone, served = record(dataset, index), record(dataset, index, universe=FULL)
+            for name in references:
+                if name in ("associated_non_fdi_r_and_d_project_id", "created_by__dit_team_id"):
+                    continue  # null without other projects; the team of an adviser not served
+                value = alone[name]
+                assert (value is None) == (served[name] is None), (dataset, index, name)
+                named = set(value) - {None} if isinstance(value, list) else {value} - {None}
+                assert not named & everything
+                assert isinstance(value, list) is isinstance(served[name], list)
 
 
 def test_investment_projects_are_realistic():
-    rows = list(records("investment_projects_dataset", 2000))
-    assert len({r["id"] for r in rows}) == len(rows)
-    assert all(r["name"] is not None and r["stage__name"] is not None for r in rows)
+    rows = list(records("investment_projects_dataset", 2000, universe=FULL))
+    assert all(r["name"] and r["stage__name"] for r in rows)
     months = Counter(utc(r["created_on"]).strftime("%Y-%m") for r in rows)
     assert months["2019-07"] + months["2019-08"] + months["2019-09"] > len(rows) / 2
     assert sum(r["created_on"] == SHARED_CREATED_ON for r in rows) >= 24
     booleans = Counter(r["export_revenue"] for r in rows)
     assert booleans[False] > 300 and booleans[None] > 100 and booleans[True] > 300
     values = [r["total_investment"] for r in rows if r["total_investment"] is not None]
-    assert Decimal("0") in values and any(len(str(v).replace(".", "")) > 20 for v in values)
-    lists = [v for r in rows for k, v in r.items() if k.endswith(("_names", "countries"))]
-    assert [] in lists and None in lists
-    items = {item for v in lists if v for item in v}
-    assert {
-        "North West",
-        "Korea, Republic of",
-        'say "hello"',
-        "back\\slash",
-        "{braces}",
-        "NULL",
-        None,
-    } <= items
-
-
-def test_decimals_are_exact_json_number_literals():
-    body = dumps(
-        {"a": Decimal("12345678901234567.123456789"), "b": Decimal("0.00"), "c": [Decimal("1500000.50")]}
-    )
-    assert body == b'{"a":12345678901234567.123456789,"b":0.00,"c":[1500000.50]}'
-    for index in range(300):
-        row = record("investment_projects_dataset", index)
-        text = json.loads(record_json("investment_projects_dataset", index), parse_float=str)
-        for name in ("foreign_equity_investment", "gross_value_added", "total_investment"):
-            if isinstance(row[name], Decimal):
-                assert text[name] == f"{row[name]:f}" or row[name] == int(text[name])
+    assert 0.0 in values and 1e16 in values
+    for name in ("actual_uk_region_names", "business_activity_names", "delivery_partner_names",
+                 "strategic_driver_names", "specific_programme_names", "uk_region_location_names"):
+        lists = [r[name] for r in rows]  # get_array_agg_subquery: null, never [], ordered by name
+        assert None in lists and [] not in lists and all(v is None or v == sorted(v) for v in lists), name
+    countries = [r["competing_countries"] for r in rows]
+    assert [None] in countries and all(v == [None] or (None not in v and v == sorted(v)) for v in countries)
+    items = {item for r in rows for k, v in r.items() if k.endswith("_names") and v for item in v}
+    assert {"North West", "Korea, Republic of", 'say "hello"', "back\\slash", "{braces}", "NULL"} <= items
+    for r in rows:
+        assert (r["project_first_moved_to_won"] is not None) == (r["stage__name"] == "Won")
+        assert (r["country_investment_originates_from_id"] is None) == (
+            r["country_investment_originates_from__name"] is None)
+        assert r["project_reference"].startswith("DHP-")
+        if r["stage__name"] == "Prospect" and rows.index(r) % 59 != 58:
+            assert r["project_manager_id"] is None  # no manager is assigned to a prospect
 
 
 def test_omis_orders_are_realistic():
-    rows = list(records("omis_dataset", 3000))
+    rows = list(records("omis_dataset", 3000, universe=FULL))
     assert len({r["reference"] for r in rows}) == len(rows)
     assert all(re.fullmatch(r"[A-Z]{3}\d{3}/\d\d", r["reference"]) for r in rows)
     statuses = Counter(r["status"] for r in rows)
@@ -574,10 +716,17 @@ def test_omis_orders_are_realistic():
     for r in rows:
         assert (r["completed_on"] is not None) == (r["status"] == "complete")
         assert (r["cancelled_on"] is not None) == (r["status"] == "cancelled")
-        assert (r["cancellation_reason__name"] is not None) == (r["status"] == "cancelled")
+        assert r["cancellation_reason__name"] is None or r["status"] == "cancelled"
         assert (r["paid_on"] is not None) == (r["status"] in ("paid", "complete"))
-        for later in ("completed_on", "cancelled_on", "paid_on"):
+        for later in ("completed_on", "cancelled_on", "paid_on", "quote__created_on", "quote__accepted_on"):
             assert r[later] is None or utc(r[later]) >= utc(r["created_on"])
+        if r["quote__accepted_on"] is not None:
+            assert utc(r["quote__accepted_on"]) >= utc(r["quote__created_on"])
+            assert r["paid_on"] is None or utc(r["paid_on"]) >= utc(r["quote__accepted_on"])
+        assert r["total_cost"] == r["subtotal_cost"] + r["vat_cost"]  # pence
+        assert (r["refund_created"] is None) == (r["refund_total_amount"] is None)
+        assert r["refund_created"] is None or r["status"] == "cancelled"
+    assert any(r["refund_total_amount"] for r in rows) and any(r["quote__created_on"] is None for r in rows)
     completed = Counter(utc(r["completed_on"]).strftime("%Y-%m") for r in rows if r["completed_on"])
     assert completed.most_common(1)[0][0] == "2019-08" and completed["2019-08"] > 200
     cancelled = Counter(utc(r["cancelled_on"]).strftime("%m-%d") for r in rows if r["cancelled_on"])
@@ -586,30 +735,35 @@ def test_omis_orders_are_realistic():
     assert any(r["services"] and ", " in r["services"] for r in rows)
 
 
-def test_timestamps_include_month_boundaries_in_other_time_zones():
+def test_timestamps_are_utc_with_z_and_include_month_and_leap_day_edges():
     stamps = [
         v
-        for dataset in ("omis_dataset", "investment_projects_dataset")
+        for dataset in DATASET_PATHS
         for r in records(dataset, 2000)
         for k, v in r.items()
-        if k.endswith("_on") and isinstance(v, str)
+        if ["datetime" in wire for name, wire in SPEC[dataset]["fields"] if name == k] == [True] and v is not None
     ]
-    offsets = [s for s in stamps if not s.endswith(("Z", "+00:00"))]
-    crossing = [s for s in offsets if utc(s).month != int(s[5:7])]
-    assert len(crossing) > 50
-    assert {"+01:00", "-05:00", "+05:30"} <= {s[-6:] for s in offsets}
-    assert any(s.endswith("Z") for s in stamps) and any(s.endswith("+00:00") for s in stamps)
-    assert any("." in s for s in stamps) and any(s.startswith("2020-02-29T") for s in stamps)
+    assert len(stamps) > 10_000
+    assert all(STAMP.fullmatch(s) for s in stamps)
+    assert any("." in s for s in stamps) and any("." not in s for s in stamps)  # a fraction only when not zero
+    edges = {"2019-08-31T23:30:00Z", "2019-07-31T21:30:00Z", "2019-09-01T01:30:00Z", "2020-02-29T23:10:00Z"}
+    assert edges <= set(stamps)  # instants whose month differs in UK time or where they happened
+    assert any(s.startswith("2020-02-29T") for s in stamps)
 
 
 def test_contacts_are_realistic():
-    rows = list(records("contacts", 1000))
-    assert all(r["name"] is not None and r["created_on"] for r in rows)
+    rows = list(records("contacts", 1000, universe=FULL))
+    assert all(r["created_on"] for r in rows)
     assert sum(r["created_on"] == SHARED_CREATED_ON for r in rows) >= 24
-    # timestamps, some whose written date differs from the UTC date
-    assert all(len(r["created_on"]) > 10 for r in rows)
-    assert any(utc(r["created_on"]).date().isoformat() != r["created_on"][:10] for r in rows)
-    assert any(r["company__company_number"] and r["company__company_number"].startswith("0") for r in rows)
+    for r in rows:  # Data Hub's name: first and last name, blank parts skipped
+        assert r["name"] == " ".join(part for part in (r["first_name"], r["last_name"]) if part)
+        assert utc(r["modified_on"]) >= utc(r["created_on"])
+        assert (r["archived_on"] is not None) == r["archived"]
+        if r["address_same_as_company"]:
+            assert r["address_1"] is None and r["address_country__name"] is None
+    assert any(r["first_name"] == "" for r in rows) and any(r["last_name"] == "" for r in rows)
+    assert any(r["company_id"] is None for r in rows) and any(r["full_telephone_number"].startswith("+")
+                                                              for r in rows)
 
 
 def test_awkward_text_turns_up_regularly():

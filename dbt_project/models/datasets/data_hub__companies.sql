@@ -45,15 +45,25 @@ renamed as (
         cast(vat_number as varchar) as vat_number,
         cast(website as varchar) as website,
         cast(archived_reason as text) as archived_reason,
+        cast(address_area__name as varchar) as address_area,
+        cast(registered_address_area__name as varchar) as registered_address_area,
+        cast(export_segment as varchar) as export_segment,
+        cast(export_sub_segment as varchar) as export_sub_segment,
+        cast(strategy as text) as strategy,
+
+        ---------- lists
+        {{ to_text_array('one_list_core_team_advisers') }} as one_list_core_team_adviser_ids,
 
         ---------- numerics
         cast(number_of_employees as integer) as number_of_employees,
         cast(turnover as bigint) as turnover,
+        cast(turnover_gbp as numeric) as turnover_gbp,
 
         ---------- booleans
         archived,
         is_number_of_employees_estimated,
         is_turnover_estimated,
+        is_out_of_business,
 
         ---------- dates
         {{ to_date('created_on') }} as created_on,

@@ -13,6 +13,7 @@ renamed as (
         ---------- ids
         cast(company_id as uuid) as company_id,
         cast(history_id as uuid) as id,
+        cast(id as uuid) as company_export_country_id,
 
         ---------- text
         cast(country__name as varchar) as country,

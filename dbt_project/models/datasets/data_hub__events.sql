@@ -39,7 +39,8 @@ renamed as (
         {{ to_utc_timestamp('disabled_on') }} as disabled_on,
 
         ---------- lists
-        {{ to_text_array('team_ids') }} as team_ids
+        {{ to_text_array('team_ids') }} as team_ids,
+        {{ to_text_array('related_programme_names') }} as related_programmes
 
     from source
 

@@ -12,6 +12,7 @@ renamed as (
 
         ---------- ids
         cast(company_id as uuid) as company_id,
+        cast(company_export_id as uuid) as company_export_id,
         cast(created_by_id as uuid) as created_by_id,
         cast(event_id as uuid) as event_id,
         cast(id as uuid) as id,
@@ -47,7 +48,12 @@ renamed as (
         {{ to_text_array('adviser_ids') }} as adviser_ids,
         {{ to_text_array('contact_ids') }} as contact_ids,
         {{ to_text_array('policy_area_names') }} as policy_areas,
-        {{ to_text_array('policy_issue_type_names') }} as policy_issue_types
+        {{ to_text_array('policy_issue_type_names') }} as policy_issue_types,
+        {{ to_text_array('related_trade_agreement_names') }} as related_trade_agreements,
+        {{ to_text_array('export_barrier_type_names') }} as export_barrier_types,
+
+        ---------- text
+        cast(export_barrier_notes as text) as export_barrier_notes
 
     from source
 
