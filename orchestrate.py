@@ -201,7 +201,8 @@ def show_history(settings: Settings) -> int:
 def show_list(settings: Settings) -> int:
     """Datasets with their endpoints, views with their schedules, and the last successful runs."""
     from dataflow import history, schedule
-    from dataflow.dbt_project import DbtProject
+    from dataflow.audit import run_units
+    from dataflow.dbt_project import DbtProject, built_from, derived_tables
     from dataflow.plan import latest_month
     from extract.sources.datahub import load_datasets
 
@@ -226,6 +227,10 @@ def show_list(settings: Settings) -> int:
         last = max(relations).isoformat() if relations else "never"
         end = f" to {scheduled.end}" if scheduled.end else ""
         print(f"  {name:<30} {scheduled.expression:<10} from {scheduled.start}{end:<14} last built ds: {last}")
+    print("publish units (each published in one transaction, or held back whole)")
+    tables = built_from(derived_tables(project.models), project.names("datasets"))
+    for unit in run_units(project, tables, project.names("views")):
+        print(f"  {unit.name}" + (f" with {', '.join(unit.derived + unit.views)}" if unit.derived + unit.views else ""))
     return 0
 
 

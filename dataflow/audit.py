@@ -109,8 +109,8 @@ def audit(
     failed: dict[str, str] = {}
     for dataset, reason in (not_loaded or {}).items():
         unit = unit_of(units, dataset)
-        if unit is not None:
-            failed.setdefault(unit.name, reason)
+        if unit is not None:  # every dataset of a unit that failed to load is named
+            failed[unit.name] = f"{failed[unit.name]}; {reason}" if unit.name in failed else reason
     drop_audit_schema(connection)
     candidates = [u for u in units if u.name not in failed]
     built_tests, build_warnings = 0, []

@@ -206,7 +206,9 @@ def build(
             # records deleted in Data Hub before their scheduled full refresh).
             params={"full_refresh": Param(False, type="boolean", description="fetch every dataset whole")},
             doc_md=f"data-flow, {expression}: extract {', '.join(datasets)}; audit; publish; "
-                   f"views {', '.join(v.name for v in views) or '(none)'}. ds is the logical date.",
+                   f"views {', '.join(v.name for v in views) or '(none)'}. ds is the logical date. "
+                   "Publish units (each published whole or held back whole): "
+                   + "; ".join(unit.name for unit in project.units(datasets)) + ".",
         ) as dag:
             dags[dag.dag_id] = dag
             _tasks(dag.dag_id, scheduled, views, datasets, project.built_from(datasets), project.contracts,

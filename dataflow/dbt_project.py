@@ -231,8 +231,11 @@ class DbtProject:
         dbt goes on past a failing node (skipping only what depends on it), so one build
         tells every failure: the result names each, with the models it concerns."""
         audited_views = [v for v in views if set(self.models[v].depends_on) <= set(datasets)]
-        results = self.invoke(["build", "--select", *datasets, *audited_views], AUDIT_SCHEMA, self._manifest,
-                              node_failures=True)
+        # A test runs only when every model it reads is built here (`buildable`): a check of a
+        # joined table's ids also reads the datasets it joins, and dbt's default would run it
+        # whenever one of those is selected, without the table.
+        results = self.invoke(["build", "--select", *datasets, *audited_views, "--indirect-selection", "buildable"],
+                              AUDIT_SCHEMA, self._manifest, node_failures=True)
         models, tests, failures, warnings = [], 0, [], []
         dangling: list[tuple[str, str, int]] = []
         for node_result in results.results:

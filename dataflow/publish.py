@@ -296,7 +296,7 @@ def _publish_table(
 
 
 def summary(items: list[Published]) -> str:
-    """'omis_dataset (105,000; 1,050 by key), contacts (140,000)': rows, and those merged by key."""
+    """'data_hub__companies (105,000; 1,050 by key), contacts (140,000)': rows, and those merged by key."""
     return ", ".join(
         f"{item.dataset} ({item.rows:,}" + (f"; {item.changed:,} by key" if item.changed is not None else "")
         + (f"; new columns {', '.join(item.added)})" if item.added else ")")

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataflow import parse_cache, schedule
-from dataflow.dbt_project import DbtProject, Model, built_from, derived_tables, with_reads
+from dataflow.dbt_project import DbtProject, Model, built_from, derived_tables, joined_datasets, with_reads
 from dataflow.settings import PROJECT_ROOT, Secret, from_environment, work_dir
+from dataflow.units import Unit, group
 from dataflow.warehouse import Target
 
 #: Any fixed ds: a parse's names, dependencies, schedules and contracts do not depend on it.
@@ -41,6 +42,14 @@ class Registry:
     views: tuple[View, ...]
     contracts: dict[str, list[tuple[str, str, bool]]]  # dataset or derived table -> its contract columns
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # derived table -> the datasets it reads
+    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dataset joined from others -> those
+
+    def units(self, datasets: list[str]) -> list[Unit]:
+        """The publish units of a run that loads `datasets` (with its views over them)."""
+        built = set(datasets)
+        return group(datasets, {t: r for t, r in self.derived.items() if set(r) <= built},
+                     {v.name: v.datasets for v in self.views if set(v.datasets) <= built},
+                     {d: r for d, r in self.joined.items() if d in built})
 
     def built_from(self, datasets: list[str]) -> list[str]:
         """The datasets and the derived tables built from them only: what is audited and published."""
@@ -104,7 +113,7 @@ def load() -> Registry:
     )
     derived = derived_tables(parsed)
     contracts = {name: list(parsed[name].columns) for name in (*datasets, *derived) if name in parsed}
-    return Registry(datasets, views, contracts, derived)
+    return Registry(datasets, views, contracts, derived, joined_datasets(parsed))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ class Unit:
 
     @property
     def name(self) -> str:
-        """Its datasets, sorted, joined by '+': 'contacts+data_hub__advisers+data_hub__interactions'."""
+        """Its datasets, sorted, joined by '+': 'data_hub__company_referrals', 'contacts+data_hub__advisers+…'."""
         return "+".join(self.datasets)
 
     @property

@@ -117,10 +117,11 @@ def _joined(rec: dict[str, Any], column: dict[str, Any], lookup: _Lookup, served
         days = [i["date"][:10] for i in served.get("data_hub__interactions", [])
                 if i.get("investment_project_id") == rec["id"] and i.get("date")]
         return max(days) if days else None
-    if isinstance(join, dict) and join.get("each"):  # a list of ids, each to a name: joined with ', ' in name order (bytes)
+    if isinstance(join, dict) and join.get("each"):  # ids, each to a name: ', '-joined in name order (bytes)
         people = [lookup.find(join["endpoint"], join["on"], i) for i in rec.get(column["from"]) or [] if i]
         people = sorted((p for p in people if p is not None), key=lambda p: (
-            p.get("first_name") is None, p.get("first_name") or "", p.get("last_name") is None, p.get("last_name") or ""))
+            p.get("first_name") is None, p.get("first_name") or "",
+            p.get("last_name") is None, p.get("last_name") or ""))
         return ", ".join(_full_name(p) for p in people) if people else None
     value = rec.get(column["from"])
     for step in join if isinstance(join, list) else [join]:

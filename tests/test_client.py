@@ -35,7 +35,7 @@ def test_follows_next_to_the_end_and_gets_every_record_once(make_standin, hawk_k
     standin = make_standin(counts={"omis_dataset": 95, "investment_projects_dataset": 1, "contacts": 1},
                            page_size=10)
     got = fetch_all(hawk_key, standin.url("omis_dataset"))
-    assert got == list(records("omis_dataset", 95))
+    assert got == list(records("omis_dataset", 95, universe=standin.universe))
     log = [e for e in standin.requests_log if "omis" in e["path"]]
     assert len(log) == 10 and all(e["status"] == 200 for e in log)
     # The cursor went on the wire percent-encoded, as the server wrote it in `next`.

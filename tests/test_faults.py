@@ -19,7 +19,7 @@ import psutil
 import psycopg2
 import pytest
 from conftest import HAWK_ID, ROOT, new_database
-from expected import MAPPINGS
+from expected import TODAY
 from runner import dbt_environment, fetch, fingerprint, orchestrate_command, project_copy, run_orchestrate
 
 from extract.sources.datahub.settings import MAX_ATTEMPTS
@@ -110,7 +110,7 @@ FAILING = {
     "NOT NULL field arriving null": (
         [Fault("investment_projects_dataset", "null_not_null")], 'null value in column "name"'),
     "null key": ([Fault("omis_dataset", "null_not_null")], "not_null_omis_dataset_omis_order_reference"),
-    "duplicate key": ([Fault("omis_dataset", "duplicate_key")], "unique_omis_dataset_omis_order_reference"),
+    "duplicate key": ([Fault("omis_dataset", "duplicate_key")], "Data Hub sent the same id twice in one fetch"),
     "a value of another type": ([Fault("omis_dataset", "wrong_type")],
                                 "omis_dataset.subtotal_cost should be bigint, Data Hub sent 'twelve' "
                                 f"(the record with id {record('omis_dataset', 2, seed=1)['id']!r})"),
@@ -154,10 +154,10 @@ FEW_CONTACTS = {**COUNTS, "contacts": 8}
 
 
 def all_null_contact_fields() -> list[str]:
-    """Computed from the stand-in's records: the mapped source fields empty in all 8 contacts."""
+    """Computed from the stand-in's records: the declared source fields empty in all 8 contacts."""
     rows = list(records("contacts", FEW_CONTACTS["contacts"], seed=1))
-    mapped = [source for source, _, _ in MAPPINGS["contacts"]["fields"]]
-    return [f for f in mapped if all(row.get(f) is None for row in rows)]  # in mapping order
+    endpoint = next(e for e in TODAY["endpoints"] if e["endpoint"] == "/v4/dataset/contacts-dataset")
+    return [f for f, _ in endpoint["fields"] if all(row.get(f) is None for row in rows)]  # in declared order
 
 
 def test_all_null_column_fails_when_asked(unchanged: Published) -> None:

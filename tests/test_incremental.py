@@ -22,10 +22,28 @@ from test_end_to_end import assert_dataset, assert_views
 
 from standin.data import ALL_PATHS
 
-COUNTS = {"omis_dataset": 150, "investment_projects_dataset": 120, "contacts": 140}
-EDITED = {"omis_dataset": [0, 7, 149], "investment_projects_dataset": [3, 50], "contacts": [10, 11, 12, 139]}
-INSERTED = {"omis_dataset": 2, "investment_projects_dataset": 0, "contacts": 5}
-DELETED = {"omis_dataset": [20], "investment_projects_dataset": [60, 61], "contacts": [0]}
+#: The 2019 tables (joined: rebuilt whole), the companies they name and the events (by key).
+COUNTS = {"omis_dataset": 150, "investment_projects_dataset": 120, "contacts": 140, "data_hub__companies": 40,
+          "data_hub__events": 60}
+SEED = ("omis_dataset", "investment_projects_dataset", "contacts")
+EDITED = {"omis_dataset": [0, 7, 149], "investment_projects_dataset": [3, 50], "contacts": [10, 11, 12, 139],
+          "data_hub__companies": [1, 5], "data_hub__events": [2, 30]}
+INSERTED = {"omis_dataset": 2, "investment_projects_dataset": 0, "contacts": 5, "data_hub__companies": 1,
+            "data_hub__events": 2}
+DELETED = {"omis_dataset": [20], "investment_projects_dataset": [60, 61], "contacts": [0],
+           "data_hub__companies": [7], "data_hub__events": [10]}
+
+
+def assert_table(url: str, dataset: str, source: list[dict], served: dict[str, list[dict]]) -> list[dict]:
+    """`dataset` holds exactly what `source` (its raw records) makes of it; returns the 2019 rows."""
+    if dataset in SEED:
+        rows = expected.published_rows(dataset, source, served)
+        assert_dataset(url, dataset, rows)
+        return rows
+    names = ", ".join(column for _, column, *_ in expected.LATER_DATASETS[dataset]["fields"])
+    got = fetch(url, f"select {names} from public.{dataset}")[1]
+    assert Counter(map(repr, got)) == Counter(map(repr, expected.later_rows(dataset, source))), dataset
+    return []
 
 
 def extracts(url: str, ds: dt.date) -> dict[str, dict]:
@@ -64,9 +82,10 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
         assert done.returncode == 0, done.stderr
         # Statistics: refreshed where 10 % or more of the rows changed (or all were published).
         changed_share = {d: (len(EDITED[d]) + INSERTED[d]) / (COUNTS[d] + INSERTED[d]) for d in COUNTS}
-        assert changed_share["investment_projects_dataset"] < 0.1  # so left to autovacuum
+        assert changed_share["data_hub__events"] < 0.1 and changed_share["data_hub__companies"] < 0.1
         assert {d: n - analyzed[d] for d, n in analyze_counts(url).items()} == {
-            "omis_dataset": 0, "investment_projects_dataset": 0, "contacts": 1}
+            "omis_dataset": 1, "investment_projects_dataset": 1, "contacts": 1, "data_hub__companies": 0,
+            "data_hub__events": 0}
 
         # What Data Hub was asked: the changes since the day before the first run began.
         asked = {tuple(parse_qs(e["query"]).get("updated_since", [])) for e in standin.requests_log
@@ -74,13 +93,13 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
         assert asked in ({((first_started - dt.timedelta(days=1)).date().isoformat(),)},
                          {((first_ended - dt.timedelta(days=1)).date().isoformat(),)})
         # Published: the upstream state now, plus the deleted records as they were.
-        merged = {}
+        raw = {}
         for dataset in COUNTS:
             now = standin.current_records(dataset)
             kept = [before[dataset][key] for key in before[dataset] if key not in {r["id"] for r in now}]
             assert len(kept) == len(DELETED[dataset])
-            merged[dataset] = expected.published_rows(dataset, now + kept)
-            assert_dataset(url, dataset, merged[dataset])
+            raw[dataset] = now + kept
+        merged = {d: assert_table(url, d, raw[d], raw) for d in COUNTS}
         assert_views(url, merged, dt.date(2019, 8, 1))
         assert_views(url, merged, dt.date(2019, 7, 1))  # earlier views read the merged tables
         report = extracts(url, dt.date(2019, 8, 1))
@@ -90,10 +109,11 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
                                        "inserted": INSERTED[dataset], "updated": len(EDITED[dataset]),
                                        "updated_since": report[dataset]["updated_since"]}, dataset
         assert "incremental since" in done.stdout
-        # Datasets whose model names a key publish only the changed rows; contacts (no key) all.
+        # Datasets whose model names a key publish only the changed rows; the joined ones all.
         published = next(line for line in done.stdout.splitlines() if line.startswith("  publish  "))
-        for dataset, key_rows in (("omis_dataset", True), ("investment_projects_dataset", True), ("contacts", False)):
-            rows = len(merged[dataset])
+        for dataset in COUNTS:
+            key_rows = dataset not in SEED
+            rows = len(raw[dataset])
             changed = len(EDITED[dataset]) + INSERTED[dataset]
             assert (f"{dataset} ({rows:,}; {changed:,} by key)" if key_rows else f"{dataset} ({rows:,})") \
                 in published, published
@@ -108,15 +128,14 @@ def test_an_incremental_run_publishes_the_changes_and_a_full_refresh_the_deletio
         assert done.returncode == 0, done.stderr
         assert all("updated_since" not in e["query"] for e in standin.requests_log)
         assert "by key" not in done.stdout  # a full extract is published whole
-        upstream = {d: expected.published_rows(d, standin.current_records(d)) for d in COUNTS}
-        for dataset in COUNTS:
-            assert_dataset(url, dataset, upstream[dataset])
+        served = {d: standin.current_records(d) for d in COUNTS}
+        upstream = {d: assert_table(url, d, served[d], served) for d in COUNTS}
         assert_views(url, upstream, dt.date(2019, 8, 1))
         assert {d: (e["mode"], e["reason"]) for d, e in extracts(url, dt.date(2019, 8, 1)).items()} == {
             d: ("full", expected.full_reason(d, "asked for")) for d in ALL_PATHS}
 
 
-@pytest.mark.parametrize("table", ["contacts", "omis_dataset"])  # published whole / by key
+@pytest.mark.parametrize("table", ["contacts", "data_hub__events"])  # published whole / by key
 def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_they_were(
     server_url, make_standin, hawk_key, tmp_path, table
 ):
@@ -150,8 +169,9 @@ def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_the
         done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
         assert done.returncode == 0, done.stderr
         assert extracts(url, dt.date(2019, 8, 1))["contacts"]["mode"] == "incremental"
+        served = {d: standin.current_records(d) for d in COUNTS}
         for dataset in COUNTS:
-            assert_dataset(url, dataset, expected.published_rows(dataset, standin.current_records(dataset)))
+            assert_table(url, dataset, served[dataset], served)
 
 
 def test_changes_a_failed_run_merged_into_raw_are_published_by_the_next_run(
@@ -160,29 +180,33 @@ def test_changes_a_failed_run_merged_into_raw_are_published_by_the_next_run(
     """A run that fails after its extract has merged changes into raw; the next run publishes
     them even when it fetches nothing new: the audit takes every raw row loaded after the
     last publish, not only the last extract's."""
+    joined = "+".join(sorted([*SEED, "data_hub__companies"]))
     with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
-        for dataset in ("omis_dataset", "investment_projects_dataset"):
+        for dataset in ("data_hub__events", "data_hub__companies"):
             standin.edit(dataset, EDITED[dataset])
         with psycopg2.connect(url) as connection, connection.cursor() as cursor:  # publishing will refuse
-            cursor.execute("alter table public.omis_dataset add column blocker integer")
+            cursor.execute("alter table public.data_hub__events add column blocker integer")
         failed = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
-        assert failed.returncode == 1 and "omis_dataset not published: " in failed.stderr, failed.stderr
+        assert failed.returncode == 1 and "data_hub__events not published: " in failed.stderr, failed.stderr
         assert "no longer matches the published table" in failed.stderr, failed.stderr
-        # Its own publish unit, the investment projects' changes are published all the same.
-        assert f"investment_projects_dataset ({COUNTS['investment_projects_dataset']:,}; " \
-               f"{len(EDITED['investment_projects_dataset'])} by key)" in failed.stdout, failed.stdout
+        # Another publish unit, the companies' changes are published all the same.
+        assert f"data_hub__companies ({COUNTS['data_hub__companies']:,}; " \
+               f"{len(EDITED['data_hub__companies'])} by key)" in failed.stdout, failed.stdout
+        assert joined not in failed.stderr
         with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-            cursor.execute("alter table public.omis_dataset drop column blocker")
+            cursor.execute("alter table public.data_hub__events drop column blocker")
             # Days pass: the next extract asks for changes since after these edits, and gets none.
             cursor.execute("update dataflow.extract_state set last_started = last_started + interval '3 days'")
 
         done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
         assert done.returncode == 0, done.stderr
         assert {d: e["fetched"] for d, e in extracts(url, dt.date(2019, 8, 1)).items()} == dict.fromkeys(ALL_PATHS, 0)
-        assert f"omis_dataset ({COUNTS['omis_dataset']:,}; {len(EDITED['omis_dataset'])} by key)" in done.stdout
-        assert f"investment_projects_dataset ({COUNTS['investment_projects_dataset']:,}; 0 by key)" in done.stdout
+        assert f"data_hub__events ({COUNTS['data_hub__events']:,}; {len(EDITED['data_hub__events'])} by key)" \
+            in done.stdout
+        assert f"data_hub__companies ({COUNTS['data_hub__companies']:,}; 0 by key)" in done.stdout
+        served = {d: standin.current_records(d) for d in COUNTS}
         for dataset in COUNTS:
-            assert_dataset(url, dataset, expected.published_rows(dataset, standin.current_records(dataset)))
+            assert_table(url, dataset, served[dataset], served)
 
 
 def test_a_changed_model_converts_every_row_again(server_url, make_standin, hawk_key, tmp_path):
@@ -190,18 +214,66 @@ def test_a_changed_model_converts_every_row_again(server_url, make_standin, hawk
     raw table: a new conversion must reach the rows that did not change upstream too."""
     root = project_copy(tmp_path)
     with published_once(server_url, make_standin, hawk_key, tmp_path, COUNTS) as (standin, url, env):
-        standin.edit("omis_dataset", EDITED["omis_dataset"])
-        model = root / "dbt_project" / "models" / "datasets" / "omis_dataset.sql"
+        standin.edit("data_hub__events", EDITED["data_hub__events"])
+        model = root / "dbt_project" / "models" / "datasets" / "data_hub__events.sql"
         text = model.read_text()
-        assert "cast(services as text) as services" in text
-        model.write_text(text.replace("cast(services as text) as services", "upper(services) as services"))
+        assert "cast(name as varchar) as name" in text
+        model.write_text(text.replace("cast(name as varchar) as name", "upper(name) as name"))
         done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path, root=root)
         assert done.returncode == 0, done.stderr
-        assert extracts(url, dt.date(2019, 8, 1))["omis_dataset"]["mode"] == "incremental"
-        assert f"omis_dataset ({COUNTS['omis_dataset']:,})" in done.stdout  # published whole, not by key
-        records = standin.current_records("omis_dataset")
-        unedited = [r for i, r in enumerate(records) if i not in EDITED["omis_dataset"]]
-        assert any(r["services"] and r["services"] != r["services"].upper() for r in unedited)  # it shows
-        want = Counter(r["services"] and r["services"].upper()
-                       for r in expected.published_rows("omis_dataset", records))
-        assert Counter(r[0] for r in fetch(url, "select services from public.omis_dataset")[1]) == want
+        assert extracts(url, dt.date(2019, 8, 1))["data_hub__events"]["mode"] == "incremental"
+        assert f"data_hub__events ({COUNTS['data_hub__events']:,})" in done.stdout  # published whole, not by key
+        records = standin.current_records("data_hub__events")
+        unedited = [r for i, r in enumerate(records) if i not in EDITED["data_hub__events"]]
+        assert any(r["name"] and r["name"] != r["name"].upper() for r in unedited)  # it shows
+        want = Counter(r["name"] and r["name"].upper() for r in records)
+        assert Counter(r[0] for r in fetch(url, "select name from public.data_hub__events")[1]) == want
+
+
+JOINED = {"omis_dataset": 120, "investment_projects_dataset": 90, "contacts": 100, "data_hub__companies": 40,
+          "data_hub__advisers": 30, "data_hub__teams": 6, "data_hub__interactions": 150}
+
+
+def test_a_company_or_adviser_renamed_upstream_reaches_every_row_that_names_it_at_the_next_incremental_run(
+    server_url, make_standin, hawk_key, tmp_path
+):
+    """The orders, contacts and projects did not change, so an incremental extract does not
+    fetch them; the company and the adviser did, and every joined row shows their new names."""
+    standin = make_standin(counts=JOINED, page_size=40)
+    with new_database(server_url) as url:
+        env = environment(url, standin, hawk_key)
+        assert (done := run_orchestrate(["--ds", "2019-07-01"], env, tmp_path)).returncode == 0, done.stderr
+        orders = standin.current_records("omis_dataset")
+        company = Counter(o["company_id"] for o in orders).most_common(1)[0][0]
+        companies = standin.current_records("data_hub__companies")
+        company_index = next(i for i, c in enumerate(companies) if c["id"] == company)
+        projects = standin.current_records("investment_projects_dataset")
+        adviser = Counter(p["project_manager_id"] for p in projects if p["project_manager_id"]).most_common(1)[0][0]
+        advisers = standin.current_records("data_hub__advisers")
+        adviser_index = next(i for i, a in enumerate(advisers) if a["id"] == adviser)
+        old_company, old_adviser = companies[company_index]["name"], advisers[adviser_index]
+        standin.edit("data_hub__companies", [company_index])
+        standin.edit("data_hub__advisers", [adviser_index])
+        renamed = standin.current_records("data_hub__companies")[company_index]["name"]
+        new_adviser = standin.current_records("data_hub__advisers")[adviser_index]
+        assert renamed != old_company and (new_adviser["first_name"], new_adviser["last_name"]) != (
+            old_adviser["first_name"], old_adviser["last_name"]), "the edit must rename them"
+
+        done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)
+        assert done.returncode == 0, done.stderr
+        report = extracts(url, dt.date(2019, 8, 1))
+        for dataset in ("omis_dataset", "investment_projects_dataset", "contacts"):
+            assert report[dataset]["mode"] == "incremental" and report[dataset]["fetched"] == 0, report[dataset]
+        assert report["data_hub__companies"]["fetched"] == 1
+        served = {d: standin.current_records(d) for d in JOINED}
+        for dataset in ("omis_dataset", "investment_projects_dataset", "contacts"):
+            assert_dataset(url, dataset, expected.published_rows(dataset, served[dataset], served))
+        named = sum(o["company_id"] == company for o in orders)
+        full = " ".join(p for p in (new_adviser["first_name"], new_adviser["last_name"]) if p)
+        managed = sum(p["project_manager_id"] == adviser for p in projects)
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+            cursor.execute("select count(*) from public.omis_dataset where company_name = %s", (renamed,))
+            assert cursor.fetchone() == (named,) and named > 1
+            cursor.execute("select count(*) from public.investment_projects_dataset where project_manager_name = %s",
+                           (full,))
+            assert cursor.fetchone() == (managed,) and managed > 1

@@ -104,6 +104,11 @@ def test_catchup_builds_what_the_history_lacks(env, tmp_path):
     for view in MONTHLY_VIEWS:
         line = next(row for row in listing.stdout.splitlines() if row.strip().startswith(view + " "))
         assert "@monthly" in line and "2019-06-01" in line and "last built ds: 2019-08-01" in line
+    units = listing.stdout.split("publish units", 1)[1].splitlines()[1:]
+    joined = ("contacts+data_hub__advisers+data_hub__companies+data_hub__interactions+data_hub__teams"
+              "+investment_projects_dataset+omis_dataset")
+    assert any(line.strip().startswith(joined + " with ") for line in units), units
+    assert any(line.strip() == "data_hub__events" for line in units), units
 
 
 def test_selection_and_skip_extract(env, tmp_path):
@@ -112,13 +117,14 @@ def test_selection_and_skip_extract(env, tmp_path):
     standin.clear_requests_log()
     result = call(["--ds", "2019-08-01", "--views", "completed_omis_orders"], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert set(first_pages(standin)) == {"omis_dataset"}, "a view loads only the datasets it reads"
+    # A view loads only the datasets it reads: its table and those that table is joined from.
+    assert set(first_pages(standin)) == {"omis_dataset", "contacts", "data_hub__companies", "data_hub__teams"}
     assert [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("  view ")] == [
         "completed_omis_orders_2019_08_31"]
     standin.clear_requests_log()
     result = call(["--ds", "2019-08-01", "--datasets", "contacts"], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert set(first_pages(standin)) == {"contacts"}
+    assert set(first_pages(standin)) == {"contacts", "data_hub__companies"}  # contacts name their companies
     standin.clear_requests_log()
     result = call(["--ds", "2019-07-01", "--skip-extract"], env, tmp_path)
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@
         as a deleted company. The model joining them keeps its row, with NULL in the joined
         columns; declared with severity warn, so the run counts them in its warnings.
     -#}
-    {%- if list %}
+{%- if list %}
     select named.id
     from {{ raw }} as raw_rows
     cross join lateral jsonb_array_elements_text(

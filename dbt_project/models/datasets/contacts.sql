@@ -19,6 +19,16 @@ companies as (
 
 ),
 
+joined as (
+
+    select
+        source.*,
+        companies.*
+    from source
+    left join companies on cast(source.company_id as uuid) = companies.company__id
+
+),
+
 renamed as (
 
     select
@@ -45,8 +55,7 @@ renamed as (
         ---------- dates
         cast({{ to_timestamptz('created_on') }} at time zone 'UTC' as date) as date_added_to_datahub
 
-    from source
-    left join companies on cast(source.company_id as uuid) = companies.company__id
+    from joined
 
 )
 

@@ -44,22 +44,78 @@ latest_interactions as (
 
 ),
 
+team_member_ids as (
+
+    -- One row per id in each project's team_member_ids (`[null]` when it has none).
+    select
+        source.id as member__project_id,
+        jsonb_array_elements_text(
+            case jsonb_typeof(source.team_member_ids) when 'array' then source.team_member_ids else '[]' end
+        ) as member__adviser_id
+    from source
+
+),
+
 team_members as (
 
     -- The names of the advisers in each project's team, ', '-joined in name order (byte
     -- order, so every database sorts them alike); ids that name no adviser are skipped.
     select
-        source.id as team__project_id,
+        team_member_ids.member__project_id as team__project_id,
         string_agg(
             advisers.adviser__name, ', '
-            order by advisers.adviser__first_name collate "C", advisers.adviser__last_name collate "C"
+            order by
+                convert_to(advisers.adviser__first_name, 'UTF8'),
+                convert_to(advisers.adviser__last_name, 'UTF8')
         ) as team__members
+    from team_member_ids
+    inner join advisers on cast(team_member_ids.member__adviser_id as uuid) = advisers.adviser__id
+    group by team_member_ids.member__project_id
+
+),
+
+joined as (
+
+    select
+        source.*,
+        account_manager.adviser__name as account_manager__name,
+        account_manager.adviser__team as account_manager__team,
+        client_relationship_manager.adviser__name as client_relationship_manager__name,
+        client_relationship_manager.adviser__team as client_relationship_manager__team,
+        created_by.adviser__name as created_by__name,
+        created_by.adviser__team as created_by__team,
+        modified_by.adviser__name as modified_by__name,
+        modified_by.adviser__team as modified_by__team,
+        project_assurance_adviser.adviser__name as project_assurance_adviser__name,
+        project_assurance_adviser.adviser__team as project_assurance_adviser__team,
+        project_manager.adviser__name as project_manager__name,
+        project_manager.adviser__team as project_manager__team,
+        investor_company.company__headquarter_type as investor_company__headquarter_type,
+        investor_company.company__one_list_tier as investor_company__one_list_tier,
+        investor_company.company__uk_region as investor_company__uk_region,
+        uk_company.company__uk_region as uk_company__uk_region,
+        team_members.team__members,
+        latest_interactions.interaction__latest_date
     from source
-    cross join lateral jsonb_array_elements_text(
-        case jsonb_typeof(source.team_member_ids) when 'array' then source.team_member_ids else '[]' end
-    ) as member (adviser_id)
-    inner join advisers on cast(member.adviser_id as uuid) = advisers.adviser__id
-    group by source.id
+    left join companies as investor_company
+        on cast(source.investor_company_id as uuid) = investor_company.company__id
+    left join companies as uk_company
+        on cast(source.uk_company_id as uuid) = uk_company.company__id
+    left join advisers as account_manager
+        on investor_company.company__one_list_account_owner_id = account_manager.adviser__id
+    left join advisers as client_relationship_manager
+        on cast(source.client_relationship_manager_id as uuid) = client_relationship_manager.adviser__id
+    left join advisers as created_by
+        on cast(source.created_by_id as uuid) = created_by.adviser__id
+    left join advisers as modified_by
+        on cast(source.modified_by_id as uuid) = modified_by.adviser__id
+    left join advisers as project_assurance_adviser
+        on cast(source.project_assurance_adviser_id as uuid) = project_assurance_adviser.adviser__id
+    left join advisers as project_manager
+        on cast(source.project_manager_id as uuid) = project_manager.adviser__id
+    left join team_members on source.id = team_members.team__project_id
+    left join latest_interactions
+        on cast(source.id as uuid) = latest_interactions.interaction__investment_project_id
 
 ),
 
@@ -75,25 +131,25 @@ renamed as (
         {{ to_varchar('uk_company_id', 100) }} as uk_company_id,
 
         ---------- advisers, by their ids: full name and team
-        cast(account_manager.adviser__name as text) as account_manager_name,
-        cast(account_manager.adviser__team as text) as account_manager_team,
-        {{ to_varchar('client_relationship_manager.adviser__name', 255) }} as client_relationship_manager_name,
-        cast(client_relationship_manager.adviser__team as text) as client_relationship_manager_team,
-        {{ to_varchar('created_by.adviser__name', 255) }} as created_by_name,
-        cast(created_by.adviser__team as text) as created_by_team,
-        {{ to_varchar('modified_by.adviser__name', 255) }} as modified_by_name,
-        cast(modified_by.adviser__team as text) as modified_by_team,
-        {{ to_varchar('project_assurance_adviser.adviser__name', 255) }} as project_assurance_adviser_name,
-        cast(project_assurance_adviser.adviser__team as text) as project_assurance_adviser_team,
-        {{ to_varchar('project_manager.adviser__name', 255) }} as project_manager_name,
-        cast(project_manager.adviser__team as text) as project_manager_team,
+        cast(account_manager__name as text) as account_manager_name,
+        cast(account_manager__team as text) as account_manager_team,
+        {{ to_varchar('client_relationship_manager__name', 255) }} as client_relationship_manager_name,
+        cast(client_relationship_manager__team as text) as client_relationship_manager_team,
+        {{ to_varchar('created_by__name', 255) }} as created_by_name,
+        cast(created_by__team as text) as created_by_team,
+        {{ to_varchar('modified_by__name', 255) }} as modified_by_name,
+        cast(modified_by__team as text) as modified_by_team,
+        {{ to_varchar('project_assurance_adviser__name', 255) }} as project_assurance_adviser_name,
+        cast(project_assurance_adviser__team as text) as project_assurance_adviser_team,
+        {{ to_varchar('project_manager__name', 255) }} as project_manager_name,
+        cast(project_manager__team as text) as project_manager_team,
         cast(team__members as text) as team_members,
 
         ---------- the investor and UK companies, by their ids
-        cast(investor_company.company__headquarter_type as text) as investor_company_headquarter_type,
-        cast(investor_company.company__one_list_tier as text) as investor_company_company_tier,
-        cast(investor_company.company__uk_region as text) as investor_company_uk_region,
-        cast(uk_company.company__uk_region as text) as uk_company_uk_region,
+        cast(investor_company__headquarter_type as text) as investor_company_headquarter_type,
+        cast(investor_company__one_list_tier as text) as investor_company_company_tier,
+        cast(investor_company__uk_region as text) as investor_company_uk_region,
+        cast(uk_company__uk_region as text) as uk_company_uk_region,
 
         ---------- text
         cast(anonymous_description as text) as anonymous_description,
@@ -163,26 +219,7 @@ renamed as (
         cast(null as boolean) as some_new_jobs,
         cast(null as boolean) as uk_company_decided
 
-    from source
-    left join companies as investor_company
-        on cast(source.investor_company_id as uuid) = investor_company.company__id
-    left join companies as uk_company
-        on cast(source.uk_company_id as uuid) = uk_company.company__id
-    left join advisers as account_manager
-        on investor_company.company__one_list_account_owner_id = account_manager.adviser__id
-    left join advisers as client_relationship_manager
-        on cast(source.client_relationship_manager_id as uuid) = client_relationship_manager.adviser__id
-    left join advisers as created_by
-        on cast(source.created_by_id as uuid) = created_by.adviser__id
-    left join advisers as modified_by
-        on cast(source.modified_by_id as uuid) = modified_by.adviser__id
-    left join advisers as project_assurance_adviser
-        on cast(source.project_assurance_adviser_id as uuid) = project_assurance_adviser.adviser__id
-    left join advisers as project_manager
-        on cast(source.project_manager_id as uuid) = project_manager.adviser__id
-    left join team_members on source.id = team_members.team__project_id
-    left join latest_interactions
-        on cast(source.id as uuid) = latest_interactions.interaction__investment_project_id
+    from joined
 
 )
 

@@ -44,8 +44,24 @@ contacts as (
 
 teams as (
 
-    select id as team__id, name as team__name
+    select
+        id as team__id,
+        name as team__name
     from {{ ref('data_hub__teams') }}
+
+),
+
+joined as (
+
+    select
+        source.*,
+        companies.*,
+        contacts.*,
+        teams.*
+    from source
+    left join companies on cast(source.company_id as uuid) = companies.company__id
+    left join contacts on cast(source.contact_id as uuid) = contacts.contact__id
+    left join teams on cast(source.created_by__dit_team_id as uuid) = teams.team__id
 
 ),
 
@@ -101,10 +117,7 @@ renamed as (
         {{ to_timestamptz('completed_on') }} as completion_date,
         {{ to_timestamptz('paid_on') }} as payment_received_date
 
-    from source
-    left join companies on cast(source.company_id as uuid) = companies.company__id
-    left join contacts on cast(source.contact_id as uuid) = contacts.contact__id
-    left join teams on cast(source.created_by__dit_team_id as uuid) = teams.team__id
+    from joined
 
 )
 
