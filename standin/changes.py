@@ -91,8 +91,11 @@ class DatasetChanges:
 class Changes:
     """The changes of every dataset, and the record listings they give, cached."""
 
-    def __init__(self, counts: dict[str, int], seed: int) -> None:
+    def __init__(self, counts: dict[str, int], seed: int,
+                 recorded: dict[str, list[dict[str, Any]]] | None = None) -> None:
         self.seed = seed
+        #: Datasets served as given (real pages' records) instead of generated; not editable.
+        self.recorded = recorded or {}
         self.datasets = {name: DatasetChanges(count, count) for name, count in counts.items()}
         self.universe = Universe(dict(counts), seed)  # what related records name
         self._lock = threading.Lock()
@@ -103,6 +106,8 @@ class Changes:
     # -- changing the data (tests, the demo) -------------------------------
 
     def edit(self, dataset: str, indices: Iterable[int], at: dt.datetime) -> None:
+        if dataset in self.recorded:
+            raise ValueError(f"{dataset} is served as recorded: its records cannot be edited")
         with self._lock:
             changes = self.datasets[dataset]
             for index in indices:
@@ -184,7 +189,7 @@ class Changes:
         if cached is None:
             pairs = []
             for index in range(self.datasets[dataset].base_count):
-                original = record(dataset, index, seed=self.seed, universe=self.universe)
+                original = self._original(dataset, index)
                 moment = instant(original.get("modified_on", original.get("created_on")))
                 if moment is not None:  # NULL is never greater than anything
                     pairs.append((moment.timestamp(), index))
@@ -202,7 +207,7 @@ class Changes:
         changes = self.datasets[dataset]
         edited = changes.edited.get(index)
         if edited is None or edited[0] == 0:
-            out = record(dataset, index, seed=self.seed, universe=self.universe)
+            out = self._original(dataset, index)
         else:
             original = record(dataset, index, seed=self.seed, universe=self.universe)
             out = record(dataset, index, seed=self.seed + 1 + (edited[0] - 1) % EDIT_SEEDS, universe=self.universe)
@@ -214,10 +219,16 @@ class Changes:
         out.update(changes.added)
         return out
 
+    def _original(self, dataset: str, index: int) -> dict[str, Any]:
+        """Record `index` as first served: recorded, or generated."""
+        if dataset in self.recorded:
+            return dict(self.recorded[dataset][index])
+        return record(dataset, index, seed=self.seed, universe=self.universe)
+
     def encoded(self, dataset: str, index: int) -> bytes:
         """`current` as JSON; the stand-in's fast path when nothing about the record changed."""
         changes = self.datasets[dataset]
-        if index in changes.edited or changes.dropped:
+        if index in changes.edited or changes.dropped or dataset in self.recorded:
             return dumps(self.current(dataset, index))
         body = record_json(dataset, index, seed=self.seed, universe=self.universe)
         if changes.added:

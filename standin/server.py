@@ -95,7 +95,9 @@ class StandIn:
     With ``ssl_context`` it serves HTTPS (see ``server_context``); ``clock_offset``
     puts its clock that many seconds ahead of the machine's, to play a client
     whose clock is behind. With ``prerender`` it keeps every page body it renders
-    (``prerender()`` renders them all at once), for benchmarks.
+    (``prerender()`` renders them all at once), for benchmarks. ``recorded`` serves
+    the given records of some datasets as they are (pages of the real application,
+    say), paginated and signed like the others.
     """
 
     def __init__(
@@ -115,10 +117,12 @@ class StandIn:
         ssl_context: ssl.SSLContext | None = None,
         clock_offset: float = 0.0,
         prerender: bool = False,
+        recorded: Mapping[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
         self.counts: dict[str, int] = _resolve_counts(counts, records, related_records)
+        self.counts.update({dataset: len(rows) for dataset, rows in (recorded or {}).items()})
         self.page_size = page_size
         self.seed = seed
         self.host = host
@@ -126,7 +130,7 @@ class StandIn:
         self.ssl_context = ssl_context
         self.gate = HawkGate(hawk_id, hawk_key, algorithm, clock_offset=clock_offset)
         self.faults = FaultBook(faults or ())
-        self.changes = Changes(self.counts, seed)
+        self.changes = Changes(self.counts, seed, {d: list(rows) for d, rows in (recorded or {}).items()})
         #: Page bodies by (path, query, changes.version), with `prerender` (see `prerender()`).
         self._pages: dict[tuple[str, str, int], bytes] | None = {} if prerender else None
         self.stopping = threading.Event()
@@ -146,7 +150,7 @@ class StandIn:
             raise RuntimeError("StandIn already started")
         self.stopping.clear()
         for dataset, count in self.counts.items():
-            if count and dataset in DATASET_PATHS:
+            if count and dataset in DATASET_PATHS and dataset not in self.changes.recorded:
                 # Build the data pools before serving (a project's client contacts: the contacts' too).
                 record(dataset, 0, seed=self.seed, universe=self.changes.universe)
         httpd = _Server((self.host, self.port), self)

@@ -46,13 +46,15 @@ latest_interactions as (
 
 team_member_ids as (
 
-    -- One row per id in each project's team_member_ids (`[null]` when it has none).
+    -- One row per id in each project's team_member_ids (`[null]` when it has none). Read
+    -- from the raw table itself: a second reference to `source` would make PostgreSQL
+    -- materialize every column of it.
     select
-        source.id as member__project_id,
+        projects.id as member__project_id,
         jsonb_array_elements_text(
-            case jsonb_typeof(source.team_member_ids) when 'array' then source.team_member_ids else '[]' end
+            case jsonb_typeof(projects.team_member_ids) when 'array' then projects.team_member_ids else '[]' end
         ) as member__adviser_id
-    from source
+    from {{ source('datahub', 'investment_projects_dataset') }} as projects
 
 ),
 
