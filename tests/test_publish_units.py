@@ -79,6 +79,11 @@ def test_group_joins_datasets_read_together_and_nothing_else():
     assert [u.name for u in group(["x"], {}, {})] == ["x"]
     with pytest.raises(ValueError, match="reads z, not loaded"):
         group(["a"], {"az": ("a", "z")}, {})
+    # A dataset joined from others (a 2019 table naming companies by id) shares their unit.
+    joined = group(["a", "b", "c", "d"], {}, {"v_a": ("a",)}, {"a": ("b", "c")})
+    assert joined == [Unit(("a", "b", "c"), (), ("v_a",)), Unit(("d",))]
+    with pytest.raises(ValueError, match="reads z, not loaded"):
+        group(["a"], {}, {}, {"a": ("z",)})
 
 
 def unit_state(url: str, unit: str) -> dict[str, object]:
