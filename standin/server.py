@@ -245,9 +245,10 @@ class StandIn:
     def activity(self, at: dt.datetime | None = None) -> None:
         """A day of Data Hub's activity, as of `at` (default now), for the demo to show.
 
-        Of each dataset, every 100th record is edited, 3 new records are added and 2 deleted;
-        the new and deleted ones differ from one second's start to the next (so every demo
-        run has some), and every OMIS order gains a field no model declares (`priority`)."""
+        Of each dataset, every 100th record is edited, 3 new records are added and 2 deleted
+        (not of teams and advisers: Data Hub disables those, it does not delete them); the
+        new and deleted ones differ from one second's start to the next (so every demo run
+        has some), and every OMIS order gains a field no model declares (`priority`)."""
         at = at or dt.datetime.now(dt.UTC)
         turn = int(at.timestamp()) % 1_000_000
         for dataset, count in self.counts.items():
@@ -255,7 +256,8 @@ class StandIn:
                 continue
             self.edit(dataset, range(0, count, 100), at)
             self.insert(dataset, 3, at, first=count + turn * 3)
-            self.delete(dataset, {(turn * 7 + k) % count for k in (1, 2)})
+            if dataset not in ("data_hub__teams", "data_hub__advisers"):
+                self.delete(dataset, {(turn * 7 + k) % count for k in (1, 2)})
         self.add_field("omis_dataset", "priority", "normal")
 
     def current_records(self, dataset: str, updated_since: str | None = None) -> list[dict[str, Any]]:
