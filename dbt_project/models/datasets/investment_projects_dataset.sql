@@ -8,8 +8,8 @@ source as (
 
 advisers as (
 
-    -- Every adviser's full name and team: Data Hub sends adviser ids since the view's
-    -- first version sent names.
+    -- Every adviser's full name and team: Data Hub's view sends the advisers' ids, not the
+    -- names and teams the 2019 table holds.
     select
         advisers.id as adviser__id,
         {{ full_name('advisers.first_name', 'advisers.last_name') }} as adviser__name,
