@@ -98,13 +98,7 @@
         A JSON list of names into the text the 2019 view sent: its elements joined with ', ',
         in the list's order (null elements skipped); JSON null stays null.
     -#}
-    case jsonb_typeof({{ column }})
-        when 'array' then array_to_string(array(
-            select element.value
-            from jsonb_array_elements_text({{ column }}) with ordinality as element (value, position)
-            order by element.position
-        ), ', ')
-    end
+    array_to_string({{ to_text_array(column) }}, ', ')
 {%- endmacro %}
 
 
