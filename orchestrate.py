@@ -227,10 +227,10 @@ def show_list(settings: Settings) -> int:
         last = max(relations).isoformat() if relations else "never"
         end = f" to {scheduled.end}" if scheduled.end else ""
         print(f"  {name:<30} {scheduled.expression:<10} from {scheduled.start}{end:<14} last built ds: {last}")
-    print("publish units (each published in one transaction, or held back whole)")
+    print("publish units (each published in one transaction, or held back whole with the units joined from it)")
     tables = built_from(derived_tables(project.models), project.names("datasets"))
     for unit in run_units(project, tables, project.names("views")):
-        print(f"  {unit.name}" + (f" with {', '.join(unit.derived + unit.views)}" if unit.derived + unit.views else ""))
+        print(f"  {unit.summary()}")
     return 0
 
 

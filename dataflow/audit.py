@@ -30,7 +30,7 @@ from psycopg2 import sql
 from dataflow import delta, quality, unfit_values
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
 from dataflow.errors import RunError
-from dataflow.units import Unit, group, not_published, unit_of
+from dataflow.units import Unit, group, hold_readers, not_published, unit_of
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
@@ -58,6 +58,7 @@ class Certified:
     unit: str
     tables: tuple[str, ...]
     reason: str | None  # None: passed
+    reads: tuple[str, ...] = ()  # the units it is joined from: published before it, or it is held
 
     @property
     def passed(self) -> bool:
@@ -111,6 +112,7 @@ def audit(
         unit = unit_of(units, dataset)
         if unit is not None:  # every dataset of a unit that failed to load is named
             failed[unit.name] = f"{failed[unit.name]}; {reason}" if unit.name in failed else reason
+    failed = hold_readers(units, failed)
     drop_audit_schema(connection)
     candidates = [u for u in units if u.name not in failed]
     built_tests, build_warnings = 0, []
@@ -131,6 +133,7 @@ def audit(
             touched = [u for u in candidates if set(concerns) & set(u.members())]
             for unit in touched or candidates:  # a failure no unit owns holds back every one
                 failed.setdefault(unit.name, message)
+        failed = hold_readers(units, failed)
     gated = [t for u in candidates if u.name not in failed for t in u.tables]
     gate = quality.check(
         connection,
@@ -143,6 +146,7 @@ def audit(
         unit = unit_of(units, table)
         if unit is not None:
             failed.setdefault(unit.name, reason)
+    failed = hold_readers(units, failed)
     passed = [u for u in units if u.name not in failed]
     failed = {u.name: failed[u.name] for u in units if u.name in failed}  # in the units' order
     if not passed:
@@ -152,27 +156,32 @@ def audit(
 
 
 def certify(connection: PgConnection, audit_id: str, units: list[Unit], failed: dict[str, str]) -> None:
-    """Record the `units` of the audit of `audit_id`: each passed, or `failed` names why not."""
+    """Record the `units` of the audit of `audit_id`, in their order (readers after what
+    they read): each passed, or `failed` names why not."""
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(AUDIT_SCHEMA)))
         cursor.execute(sql.SQL("""
             create table {} (
                 audit_id text not null, unit text primary key, tables text[] not null, reason text,
+                reads text[] not null, position integer not null,
                 audited_at timestamp with time zone not null default now())""").format(
             sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)))
-        for unit in units:
-            cursor.execute(sql.SQL("insert into {} (audit_id, unit, tables, reason) values (%s, %s, %s, %s)").format(
-                sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)), (audit_id, unit.name, list(unit.tables),
-                                                             failed.get(unit.name)))
+        for position, unit in enumerate(units):
+            cursor.execute(sql.SQL(
+                "insert into {} (audit_id, unit, tables, reason, reads, position) values (%s, %s, %s, %s, %s, %s)"
+            ).format(sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)),
+                (audit_id, unit.name, list(unit.tables), failed.get(unit.name), list(unit.reads), position))
     connection.commit()
 
 
 def certificate(connection: PgConnection, audit_schema: str) -> list[Certified]:
-    """The units the audit schema holds, passed or not; empty when no audit finished."""
+    """The units the audit schema holds, passed or not, in the audit's order; empty when no
+    audit finished. (A certificate written before units read others has no `reads`.)"""
     with connection.cursor() as cursor:
         cursor.execute("select to_regclass(%s)", (f'"{audit_schema}"."{CERTIFICATE}"',))
         if cursor.fetchone()[0] is None:
             return []
-        cursor.execute(sql.SQL("select audit_id, unit, tables, reason from {} order by unit").format(
-            sql.Identifier(audit_schema, CERTIFICATE)))
-        return [Certified(audit_id, unit, tuple(tables), reason) for audit_id, unit, tables, reason in cursor]
+        cursor.execute(sql.SQL("select to_jsonb(c) from {} as c").format(sql.Identifier(audit_schema, CERTIFICATE)))
+        rows = sorted((row for (row,) in cursor), key=lambda row: (row.get("position", 0), row["unit"]))
+        return [Certified(row["audit_id"], row["unit"], tuple(row["tables"]), row["reason"],
+                          tuple(row.get("reads", ()))) for row in rows]

@@ -207,8 +207,8 @@ def build(
             params={"full_refresh": Param(False, type="boolean", description="fetch every dataset whole")},
             doc_md=f"data-flow, {expression}: extract {', '.join(datasets)}; audit; publish; "
                    f"views {', '.join(v.name for v in views) or '(none)'}. ds is the logical date. "
-                   "Publish units (each published whole or held back whole): "
-                   + "; ".join(unit.name for unit in project.units(datasets)) + ".",
+                   "Publish units (each published whole or held back whole, with the units joined "
+                   "from it): " + "; ".join(unit.summary() for unit in project.units(datasets)) + ".",
         ) as dag:
             dags[dag.dag_id] = dag
             _tasks(dag.dag_id, scheduled, views, datasets, project.built_from(datasets), project.contracts,

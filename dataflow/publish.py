@@ -47,7 +47,7 @@ from dataflow import delta
 from dataflow.audit import CERTIFICATE, Certified, certificate
 from dataflow.errors import DataFlowError, RunError
 from dataflow.failures import describe
-from dataflow.units import not_published
+from dataflow.units import joined_from_held, not_published
 from dataflow.warehouse import Target
 
 Column = tuple[str, str, bool]  # name, data type, not null
@@ -191,8 +191,13 @@ def publish(
                          unpublished={entry.unit: entry.reason or "" for entry in mine if not entry.passed},
                          held_back=[table for entry in mine if not entry.passed for table in entry.tables])
     scopes = delta.read_scope(conn, audit_schema)
-    for entry in mine:
+    for entry in mine:  # in the audit's order: a unit after the units it is joined from
         if not entry.passed:
+            continue
+        blocked = [unit for unit in entry.reads if unit in result.unpublished]
+        if blocked:  # built from a unit its published tables refused: held back with it
+            result.unpublished[entry.unit] = joined_from_held(blocked)
+            result.held_back += entry.tables
             continue
         try:
             result.items += _publish_unit(conn, entry, contracts, audit_schema, published_schema, scopes)

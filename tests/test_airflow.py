@@ -251,13 +251,15 @@ def test_a_dataset_that_keeps_failing_holds_back_its_unit_and_the_others_publish
             == {"success"}
         assert {states[("2019-08-01", task)][0] for task in ("audit", "publish")} == {"success"}, states
         assert states[("2019-08-01", "views")][0] == "failed", states
-        # The 2019 tables are joined from contacts, companies, advisers, teams and interactions:
-        # one unit with them, the latest-interaction tables and every view.
-        unit = {*with_joins(set(COUNTS)), "data_hub__advisers_latest_interactions",
-                "data_hub__contacts_latest_interactions"}
-        held = "+".join(sorted(d for d in unit if d in EXTRACTED))
+        # Contacts' unit (with advisers, interactions and the latest-interaction tables) is
+        # held, and so are the two 2019 tables joined from it, with every view; companies
+        # and teams, which those are joined from too, publish.
+        held = "contacts+data_hub__advisers+data_hub__interactions"
+        unit = {*held.split("+"), "data_hub__advisers_latest_interactions", "data_hub__contacts_latest_interactions",
+                "omis_dataset", "investment_projects_dataset"}
         logs = result.stdout + result.stderr + "".join(path.read_text() for path in home.rglob("*.log"))
-        assert f"{held} not published: extract_contacts failed" in logs
+        assert f"3 units not published: {held}: extract_contacts failed" in logs
+        assert f"omis_dataset: joined from {held}" in logs
 
         after = fingerprint(url)
         assert {name: after[name] for name in unit} == {name: before[name] for name in unit}
@@ -265,7 +267,7 @@ def test_a_dataset_that_keeps_failing_holds_back_its_unit_and_the_others_publish
         assert not any(v.endswith("_2019_08_31") for v in views)  # every view reads the held unit
         events = metadata(home, "select a.name from asset_event e join asset a on a.id = e.asset_id")
         assert {name for (name,) in events} == {f"public.{d}" for d in ALL_COUNTS if d not in unit}
-        assert len(events) == 5  # the five later datasets that nothing joins
+        assert len(events) == 7  # the five later datasets that nothing joins, companies and teams
         _, history = fetch(url, "select status, error from dataflow.run_history where ds = '2019-08-01'")
         assert history[0][0] == "failed" and held in history[0][1]
         page_two = [entry for entry in failing.requests_log

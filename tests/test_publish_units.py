@@ -20,7 +20,7 @@ from runner import fetch, fingerprint, run_orchestrate
 from test_end_to_end import assert_dataset
 from test_faults import assert_one_line_failure
 
-from dataflow.units import Unit, group
+from dataflow.units import Unit, group, hold_readers
 from standin.faults import Fault
 from standin.server import StandIn
 
@@ -44,33 +44,54 @@ def references(path) -> set[str]:
     return set(re.findall(r"ref\('(\w+)'\)", text)) | set(re.findall(r"source\('datahub', '(\w+)'\)", text))
 
 
-def project_units() -> dict[str, set[str]]:
-    """Every unit as the set of its members, worked out here from the models' SQL files."""
+def project_units() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Every unit as the set of its members, and the units each unit's joined datasets read,
+    worked out here from the models' SQL files."""
     models = ROOT / "dbt_project" / "models"
     readers = {p.stem: references(p) for folder in ("derived", "views") for p in (models / folder).glob("*.sql")}
-    # A dataset model that reads other datasets (a 2019 table joined by ids) joins their units.
-    for path in (models / "datasets").glob("*.sql"):
-        if references(path) - {path.stem}:
-            readers[path.stem] = references(path)
     members = [{d} for d in COUNTS]
     for name, reads in readers.items():
         joined = [m for m in members if m & reads]
         members = [m for m in members if not m & reads] + [set().union(*joined, {name})]
-    return {"+".join(sorted(m & set(COUNTS))): m for m in members}
+    units = {"+".join(sorted(m & set(COUNTS))): m for m in members}
+    # A dataset model that reads other datasets (a 2019 table joined by ids) reads their units.
+    reads = {unit: set() for unit in units}
+    for path in (models / "datasets").glob("*.sql"):
+        mine = next(unit for unit, m in units.items() if path.stem in m)
+        reads[mine] |= {unit for unit, m in units.items() if m & (references(path) - {path.stem})} - {mine}
+    return units, reads
 
 
-UNITS = project_units()
-#: The 2019 tables, the datasets they are joined from, what is built from them, their views.
-JOINED_UNIT = ("contacts+data_hub__advisers+data_hub__companies+data_hub__interactions+data_hub__teams"
-               "+investment_projects_dataset+omis_dataset")
+UNITS, READS = project_units()
+CONTACTS_UNIT = "contacts+data_hub__advisers+data_hub__interactions"
+#: The units a failing companies extract holds back: its own, and every unit joined from it.
+COMPANIES_READERS = ("data_hub__companies", CONTACTS_UNIT, "investment_projects_dataset", "omis_dataset")
 
 
 def test_the_project_groups_what_is_built_together():
-    assert UNITS[JOINED_UNIT] == {
-        *SEED_DATASETS, "data_hub__companies", "data_hub__advisers", "data_hub__teams", "data_hub__interactions",
-        *PEOPLE, "completed_omis_orders", "cancelled_omis_orders", "omis_client_survey", "investment_projects"}
+    assert UNITS[CONTACTS_UNIT] == {"contacts", "data_hub__advisers", "data_hub__interactions", *PEOPLE}
+    assert UNITS["omis_dataset"] == {"omis_dataset", "completed_omis_orders", "cancelled_omis_orders",
+                                     "omis_client_survey"}
+    assert UNITS["investment_projects_dataset"] == {"investment_projects_dataset", "investment_projects"}
     assert UNITS["data_hub__events"] == {"data_hub__events"}
-    assert len(UNITS) == 6
+    assert len(UNITS) == 10
+    assert READS["omis_dataset"] == READS["investment_projects_dataset"] == {
+        CONTACTS_UNIT, "data_hub__companies", "data_hub__teams"}
+    assert READS[CONTACTS_UNIT] == {"data_hub__companies"}
+    assert sum(map(bool, READS.values())) == 3
+
+
+def test_the_run_groups_the_units_as_the_models_say(tmp_path):
+    """`orchestrate.py --list` prints the units worked out above, each after what it reads."""
+    listed = run_orchestrate(["--list"], {}, tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.split("publish units", 1)[1].splitlines()[1:]
+    names = [line.split()[0] for line in lines]
+    assert set(names) == set(UNITS)
+    for line, name in zip(lines, names, strict=True):
+        joined = re.search(r"\(joined from (.*)\)$", line)
+        assert set(joined.group(1).split(", ") if joined else ()) == READS[name], line
+        assert all(names.index(read) < names.index(name) for read in READS[name])
 
 
 def test_group_joins_datasets_read_together_and_nothing_else():
@@ -79,11 +100,22 @@ def test_group_joins_datasets_read_together_and_nothing_else():
     assert [u.name for u in group(["x"], {}, {})] == ["x"]
     with pytest.raises(ValueError, match="reads z, not loaded"):
         group(["a"], {"az": ("a", "z")}, {})
-    # A dataset joined from others (a 2019 table naming companies by id) shares their unit.
+    # A dataset joined from others (a 2019 table naming companies by id) reads their units,
+    # and comes after them.
     joined = group(["a", "b", "c", "d"], {}, {"v_a": ("a",)}, {"a": ("b", "c")})
-    assert joined == [Unit(("a", "b", "c"), (), ("v_a",)), Unit(("d",))]
+    assert joined == [Unit(("b",)), Unit(("c",)), Unit(("a",), (), ("v_a",), ("b", "c")), Unit(("d",))]
+    # Datasets joined from each other, directly or not, are one unit.
+    assert group(["a", "b", "c", "d"], {}, {}, {"a": ("b",), "b": ("c",), "c": ("a",), "d": ("a",)}) == [
+        Unit(("a", "b", "c")), Unit(("d",), reads=("a+b+c",))]
     with pytest.raises(ValueError, match="reads z, not loaded"):
         group(["a"], {}, {}, {"a": ("z",)})
+
+
+def test_a_held_unit_holds_back_every_unit_joined_from_it_and_nothing_else():
+    units = group(["a", "b", "c", "d"], {}, {}, {"a": ("b",), "b": ("c",)})
+    assert hold_readers(units, {"c": "HTTP 500"}) == {
+        "c": "HTTP 500", "b": "joined from c, which is held back", "a": "joined from b, which is held back"}
+    assert hold_readers(units, {"a": "HTTP 500"}) == {"a": "HTTP 500"}
 
 
 def unit_state(url: str, unit: str) -> dict[str, object]:
@@ -120,11 +152,12 @@ def assert_published(url: str, standin: StandIn, units: list[str]) -> None:
 
 CASES = {
     # A dbt test fails: a later dataset alone.
-    "null key": (Fault("data_hub__events", "null_not_null"), "data_hub__events", "not_null_data_hub__events_id"),
-    # An extract fails: the 2019 tables, the datasets they are joined from and what is built from them.
-    "extract fails": (Fault("data_hub__interactions", "500", page=1), JOINED_UNIT, "HTTP 500"),
+    "null key": (Fault("data_hub__events", "null_not_null"), ("data_hub__events",), "not_null_data_hub__events_id"),
+    # An extract fails: companies, and the units joined from it (contacts, OMIS, investment
+    # projects); teams, which those read too, is published.
+    "extract fails": (Fault("data_hub__companies", "500", page=1), COMPANIES_READERS, "HTTP 500"),
     # The quality gate refuses: a later dataset alone.
-    "shrinks": (Fault("data_hub__company_referrals", "shrink"), "data_hub__company_referrals",
+    "shrinks": (Fault("data_hub__company_referrals", "shrink"), ("data_hub__company_referrals",),
                 "below 90% of the 20 published"),
 }
 
@@ -142,18 +175,22 @@ def test_a_failing_unit_is_held_back_and_every_other_unit_is_published(server_ur
 
         _, first = run(0, [])
         assert first.returncode == 0, first.stderr
-        before = unit_state(url, failing)
-        assert before["relations"]
+        before = {unit: unit_state(url, unit) for unit in failing}
+        assert all(state["relations"] for state in before.values())
         raw_ids = f"select md5(string_agg(id::text, ',' order by id)) from raw.{fault.dataset}"
         raw_before = fetch(url, raw_ids)[1]
 
         standin, result = run(1, [fault])
-        assert_one_line_failure(result, 1, f"{failing} not published: ", reason)
-        assert f"held     {failing}: " in result.stdout
-        assert unit_state(url, failing) == before
+        head = f"{failing[0]} not published: " if len(failing) == 1 else f"{len(failing)} units not published: "
+        assert_one_line_failure(result, 1, head, reason, *failing)
+        assert f"held     {failing[0]}: " in result.stdout and reason in result.stdout
+        for unit in failing:
+            assert unit_state(url, unit) == before[unit], unit
+            if unit != failing[0]:  # held back because it is joined from a held unit
+                assert re.search(rf"held +{re.escape(unit)}: joined from .*held back", result.stdout), unit
         if case == "extract fails":  # a dataset whose fetch failed keeps its raw table as it was
             assert fetch(url, raw_ids)[1] == raw_before
-        others = [unit for unit in UNITS if unit != failing]
+        others = [unit for unit in UNITS if unit not in failing]
         assert_published(url, standin, others)
         views = {name for name, kind, *_ in fingerprint(url)["relations"] if kind == "v"}
         for unit in others:  # the views over published units are built
@@ -161,7 +198,7 @@ def test_a_failing_unit_is_held_back_and_every_other_unit_is_published(server_ur
 
         _, history = fetch(url, "select status, rows, error from dataflow.run_history order by started_at")
         status, rows, error = history[-1]
-        assert status == "failed" and f"{failing} not published: " in error and reason in error
+        assert status == "failed" and head in error and reason in error
         assert set(rows) == {t for unit in others for t in UNITS[unit] if t in COUNTS or t in PEOPLE}
 
         # Once the fault is gone, the next run publishes the held unit too.
@@ -190,12 +227,12 @@ def test_a_unit_held_after_an_earlier_failed_run_stays_as_it_was(server_url, haw
                       "--full-refresh")
         assert failing.returncode == 1
         held = {line.split(":", 1)[0].split()[-1] for line in failing.stdout.splitlines() if "  held  " in line}
-        assert JOINED_UNIT in held
+        assert CONTACTS_UNIT in held
         for unit in held:
             assert unit_state(url, unit) == before[unit], unit
         before = {unit: unit_state(url, unit) for unit in UNITS}  # the units run 3 published are new
         shrunk = run("2019-10-01", [Fault(d, "shrink") for d in SEED_DATASETS], "--full-refresh")
         assert shrunk.returncode == 1
-        assert f"held     {JOINED_UNIT}: contacts has 35 rows, below 90% of the 70 published" in shrunk.stdout
-        assert unit_state(url, JOINED_UNIT) == before[JOINED_UNIT]
+        assert f"held     {CONTACTS_UNIT}: contacts has 35 rows, below 90% of the 70 published" in shrunk.stdout
+        assert unit_state(url, CONTACTS_UNIT) == before[CONTACTS_UNIT]
         assert fetch(url, "select count(*) from public.contacts")[1] == [(70,)]
