@@ -360,6 +360,29 @@ def test_changed_column_type_fails_loudly(unchanged: Published, tmp_path: Path) 
     assert_one_line_failure(result, 1, "omis_dataset not published: ", "subtotal integer -> bigint")
 
 
+def test_a_unit_its_published_tables_refuse_holds_back_the_units_joined_from_it(
+    unchanged: Published, tmp_path: Path
+) -> None:
+    """Companies' publish is refused (a changed column type): contacts, built from those
+    companies, is held back with it although its own audit passed."""
+    copy = project_copy(tmp_path)
+    model = copy / "dbt_project" / "models" / "datasets"
+    sql = (model / "data_hub__companies.sql").read_text()
+    (model / "data_hub__companies.sql").write_text(
+        sql.replace("cast(number_of_employees as integer)", "cast(number_of_employees as bigint)"))
+    yml = (model / "data_hub__companies.yml").read_text()
+    marker = "      - name: number_of_employees\n"
+    head, tail = yml.split(marker)
+    (model / "data_hub__companies.yml").write_text(
+        head + marker + tail.replace("data_type: integer", "data_type: bigint", 1))
+    with unchanged.standin() as standin:
+        result = run_orchestrate(["--ds", "2019-08-01", "--datasets", "contacts"], unchanged.env(standin),
+                                 tmp_path / "work", root=copy)
+    assert_one_line_failure(result, 1, "2 units not published: data_hub__companies: ",
+                            "number_of_employees integer -> bigint",
+                            "; contacts: joined from data_hub__companies, which is held back")
+
+
 def test_secrets_never_leak_even_verbose(unchanged: Published) -> None:
     result = unchanged.run([Fault("omis_dataset", "forged_signature", page=2)],
                            args=["--verbose", "--datasets", "omis_dataset"])
