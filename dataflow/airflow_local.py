@@ -5,7 +5,8 @@ http://localhost:8080, LocalExecutor, SQLite) with its home in the work dir, the
 `dags/`, no example DAGs, and the `datahub_api` pool sized by INGEST_TASK_CONCURRENCY.
 The warehouse and Data Hub are what `orchestrate.py` uses: DATABASE_URL and
 DATAHUB_BASE_URL (or the Airflow connections `datasets_db` and `datahub_api`), else the
-embedded PostgreSQL (started here, so every task finds it running) and the stand-in.
+embedded PostgreSQL (started here, so every task finds it running) and the stand-in: the
+demo, which a task runs only with DATAFLOW_AIRFLOW_DEMO=true (set here).
 Airflow's own settings (AIRFLOW__*) set in the environment win over these defaults.
 """
 
@@ -32,6 +33,8 @@ def airflow_environment() -> dict[str, str]:
         # views' start (2017) one run after another.
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "DATAFLOW_AIRFLOW_CATCHUP": "false",
+        # With no warehouse and Data Hub configured, the tasks run the demo (elsewhere they refuse).
+        "DATAFLOW_AIRFLOW_DEMO": "true",
         # dlt would otherwise look its settings up among Airflow Variables, hundreds of times.
         "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
     }

@@ -117,6 +117,13 @@ def task_environment() -> tuple[dict[str, str], Settings]:
     try:
         settings = from_environment(env)
         settings.require_configured()
+        # A worker with nothing configured would otherwise run the demo (its own stand-in and
+        # embedded PostgreSQL) and announce demo tables as published: only when asked for.
+        if settings.demo and not _flag("DATAFLOW_AIRFLOW_DEMO", env.get("DATAFLOW_AIRFLOW_DEMO"), "false"):
+            raise UsageError(
+                f"no warehouse or Data Hub configured: set the Airflow connections {WAREHOUSE_CONNECTION} and "
+                f"{DATAHUB_CONNECTION} (or DATABASE_URL, DATAHUB_BASE_URL, HAWK_ID and HAWK_KEY); "
+                "DATAFLOW_AIRFLOW_DEMO=true runs the demo instead")
     except UsageError as exc:
         raise AirflowFailException(str(exc)) from None  # a retry would not help
     redact.register_settings(settings)
@@ -157,12 +164,39 @@ def stage(function: Any, *args: Any, **kwargs: Any) -> Any:
         raise failure(redact.text(message)) from None
 
 
+def _flag(name: str, raw: str | None, default: str) -> bool:
+    """The true/false setting `name`, whose value is `raw` (None or empty: `default`)."""
+    value = (raw or "").strip().lower() or default
+    if value not in ("true", "false"):
+        raise UsageError(f"{name} must be true or false, got {raw!r}")
+    return value == "true"
+
+
+def _positive(name: str, raw: str | None, default: str) -> float:
+    """The positive number setting `name`, whose value is `raw` (None or empty: `default`)."""
+    value = (raw or "").strip() or default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise UsageError(f"{name} must be a number greater than 0, got {value!r}")
+    return number
+
+
 def catchup_setting() -> bool:
     """DATAFLOW_AIRFLOW_CATCHUP: whether a DAG catches up from its views' start (default true)."""
-    raw = os.environ.get("DATAFLOW_AIRFLOW_CATCHUP", "true").strip().lower()
-    if raw not in ("true", "false"):
-        raise UsageError(f"DATAFLOW_AIRFLOW_CATCHUP must be true or false, got {raw!r}")
-    return raw == "true"
+    return _flag("DATAFLOW_AIRFLOW_CATCHUP", os.environ.get("DATAFLOW_AIRFLOW_CATCHUP"), "true")
+
+
+def timeouts() -> tuple[dt.timedelta, dt.timedelta]:
+    """Each task's execution_timeout and each DAG run's dagrun_timeout: a hung request or
+    lock wait ends in a failure (and the run lock with it) instead of holding a worker slot
+    and the next runs for ever."""
+    task = os.environ.get("DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES")
+    run = os.environ.get("DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS")
+    return (dt.timedelta(minutes=_positive("DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES", task, "120")),
+            dt.timedelta(hours=_positive("DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS", run, "12")))
 
 
 def build(
@@ -180,6 +214,7 @@ def build(
 
     project = project or registry.load()
     catchup = catchup_setting() if catchup is None else catchup
+    task_timeout, run_timeout = timeouts()
     schedules = project.schedules() or {DEFAULT_SCHEDULE: []}
     first = DEFAULT_SCHEDULE if DEFAULT_SCHEDULE in schedules else next(iter(schedules))
     read = {d for views in schedules.values() for v in views for d in v.datasets}
@@ -200,7 +235,8 @@ def build(
             end_date=dt.datetime.combine(end, dt.time(), dt.UTC) if end else None,
             catchup=catchup and bool(views),
             max_active_runs=1,
-            default_args={"retries": retries, "retry_delay": retry_delay},
+            dagrun_timeout=run_timeout,
+            default_args={"retries": retries, "retry_delay": retry_delay, "execution_timeout": task_timeout},
             tags=TAGS,
             # Trigger with {"full_refresh": true} to fetch every dataset whole (what removes
             # records deleted in Data Hub before their scheduled full refresh).

@@ -37,7 +37,15 @@ VARIABLES = {
     "INGEST_TASK_CONCURRENCY": "dlt normalize workers (and at least this many fetch threads)",
     "DATAFLOW_WORK_DIR": "scratch space for dlt load packages, dbt artefacts and logs",
     "DATAFLOW_PROGRESS_SECONDS": "seconds between progress lines when output is not a terminal",
-    "DATAFLOW_AIRFLOW_CATCHUP": "Airflow DAGs: catch up from each view's start date (true; false in make airflow)",
+}
+
+#: The variables only the Airflow DAGs read; docs/airflow.md documents each (a test checks that).
+AIRFLOW_VARIABLES = {
+    "DATAFLOW_AIRFLOW_CATCHUP": "catch up from each view's start date (true; false in make airflow)",
+    "DATAFLOW_AIRFLOW_DEMO": "true: a task with no warehouse and Data Hub configured runs the demo "
+                             "(make airflow sets it); otherwise it fails",
+    "DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES": "each task's execution_timeout (default 120)",
+    "DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS": "each DAG run's dagrun_timeout (default 12)",
 }
 
 #: The variables profiles.yml reads: `orchestrate.py` sets them from DATABASE_URL (or the

@@ -58,6 +58,8 @@ for dag_id, dag in bag.dags.items():
         "pools": {t.task_id: t.pool for t in dag.tasks},
         "outlets": {t.task_id: sorted(a.name for a in t.outlets) for t in dag.tasks},
         "retries": sorted({t.retries for t in dag.tasks}),
+        "task_timeouts": sorted({t.execution_timeout.total_seconds() for t in dag.tasks}),
+        "run_timeout": dag.dagrun_timeout.total_seconds(),
         "cron": dag.timetable.expression, "catchup": dag.catchup, "max_active_runs": dag.max_active_runs,
         "start": dag.start_date.date().isoformat(),
     }
@@ -105,8 +107,8 @@ def with_joins(datasets: set[str], root: Path = ROOT) -> list[str]:
     return sorted(wanted)
 
 
-def inspect(dags: Path, home: Path, root: Path = ROOT) -> dict:
-    env = base_environment(home, dags, home / "work", PYTHONPATH=str(root))
+def inspect(dags: Path, home: Path, root: Path = ROOT, **extra: str) -> dict:
+    env = base_environment(home, dags, home / "work", PYTHONPATH=str(root), **extra)
     done = subprocess.run([sys.executable, "-c", INSPECT, str(dags)], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -137,6 +139,44 @@ def test_the_dag_folder_matches_the_dbt_project(home: Path):
     assert (dag["cron"], dag["catchup"], dag["max_active_runs"]) == ("0 0 1 * *", True, 1)
     assert dag["start"] == min(start for _, start, _ in views.values())
     assert dag["retries"] == [2]
+    assert (dag["task_timeouts"], dag["run_timeout"]) == ([120 * 60], 12 * 3600)  # the defaults
+
+
+def test_the_shipped_pool_file_creates_the_pool_the_extracts_run_in(home: Path):
+    """`airflow pools import dags/pools.json`, as docs/airflow.md says: no `make airflow` needed."""
+    env = base_environment(home, ROOT / "dags", home / "work")
+    imported = airflow(env, "pools", "import", str(ROOT / "dags" / "pools.json"))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    listed = airflow(env, "pools", "list", "-o", "json")
+    pools = {pool["pool"]: pool for pool in json.loads(listed.stdout.strip().splitlines()[-1])}
+    extract_pools = {pool for task, pool in inspect(ROOT / "dags", home)["dags"]["data_flow_monthly"]["pools"].items()
+                     if task.startswith("extract_")}
+    assert extract_pools == {"datahub_api"} and int(pools["datahub_api"]["slots"]) == 2
+
+
+def test_timeouts_are_configurable_and_checked(home: Path):
+    env = {"DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES": "30", "DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS": "1.5"}
+    dag = inspect(ROOT / "dags", home, **env)["dags"]["data_flow_monthly"]
+    assert (dag["task_timeouts"], dag["run_timeout"]) == ([30 * 60], 1.5 * 3600)
+    found = inspect(ROOT / "dags", home, DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES="0")
+    assert found["dags"] == {}
+    assert list(found["errors"].values()) == [
+        "dataflow.errors.UsageError: DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES must be a number greater than 0, got '0'"]
+
+
+def test_a_task_with_nothing_configured_fails_instead_of_running_the_demo(home: Path, tmp_path: Path):
+    """No warehouse and no Data Hub: the extracts fail with one clear line, nothing starts an
+    embedded PostgreSQL or a stand-in, and nothing is announced as published."""
+    work = tmp_path / "work"
+    env = base_environment(home, dag_folder(tmp_path / "dags", "retries=0"), work)
+    result = airflow(env, "dags", "test", "data_flow_monthly", "2019-08-01")
+    logs = result.stdout + result.stderr + "".join(path.read_text() for path in home.rglob("*.log"))
+    assert "no warehouse or Data Hub configured: set the Airflow connections datasets_db and datahub_api" in logs
+    states = task_states(home, "data_flow_monthly")
+    assert {state for (_, task), (state, _) in states.items() if task.startswith("extract_")} == {"failed"}
+    assert states[("2019-08-01", "audit")][0] == "failed", states
+    assert "embedded PostgreSQL" not in logs and "demo data" not in logs
+    assert metadata(home, "select count(*) from asset_event") == [(0,)]
 
 
 def test_a_new_view_with_its_own_schedule_gets_its_own_dag(home: Path, tmp_path: Path):

@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from dataflow.settings import CA_BUNDLE_VARIABLES, DBT_VARIABLES, VARIABLES
+from dataflow.settings import AIRFLOW_VARIABLES, CA_BUNDLE_VARIABLES, DBT_VARIABLES, VARIABLES
 
 README_PATH = ROOT / "README.md"
 README_LIMIT = 19_700  # characters: Airflow deployment, drift, incremental refresh, twelve datasets, publish units
@@ -116,6 +116,13 @@ def test_every_environment_variable_is_in_the_readme_as_code(name: str):
     assert any(pattern.search(code) for code in code_in(readme())), f"README.md never shows `{name}`"
 
 
+@pytest.mark.parametrize("name", sorted(AIRFLOW_VARIABLES))
+def test_every_airflow_variable_is_in_the_airflow_docs_as_code(name: str):
+    pattern = re.compile(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_])")
+    docs = (ROOT / "docs" / "airflow.md").read_text(encoding="utf-8")
+    assert any(pattern.search(code) for code in code_in(docs)), f"docs/airflow.md never shows `{name}`"
+
+
 def product_env_reads() -> dict[str, set[str]]:
     """Upper-case environment variable names read by product code, with where."""
     found: dict[str, set[str]] = {}
@@ -135,16 +142,17 @@ def test_every_variable_product_code_reads_is_registered():
     reads = product_env_reads()
     assert "DATABASE_URL" in reads, "the scan finds nothing: has the way settings are read changed?"
     unregistered = {name: sorted(where) for name, where in reads.items()
-                    if name not in VARIABLES and name not in DBT_VARIABLES and name not in NOT_SETTINGS}
+                    if name not in {**VARIABLES, **AIRFLOW_VARIABLES, **DBT_VARIABLES, **NOT_SETTINGS}}
     assert not unregistered, f"add these to dataflow.settings.VARIABLES (and the README): {unregistered}"
 
 
 def test_registry_and_allow_list_name_only_variables_that_are_read():
     read = set(product_env_reads()) | set(CA_BUNDLE_VARIABLES)  # the CA variables are read in a loop
     assert not set(VARIABLES) - read, "VARIABLES names a variable nothing reads"
+    assert not set(AIRFLOW_VARIABLES) - read, "AIRFLOW_VARIABLES names a variable nothing reads"
     assert not set(DBT_VARIABLES) - read, "DBT_VARIABLES names a variable profiles.yml does not read"
     assert not set(NOT_SETTINGS) - read, "NOT_SETTINGS names a variable nothing reads any more"
-    assert not set(NOT_SETTINGS) & (set(VARIABLES) | set(DBT_VARIABLES))
+    assert not set(NOT_SETTINGS) & (set(VARIABLES) | set(AIRFLOW_VARIABLES) | set(DBT_VARIABLES))
 
 
 def test_readme_is_short():
