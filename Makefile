@@ -1,13 +1,23 @@
 # One entry point: `make demo`, `make test`, `make lint`, `make bench`, `make docs`,
-# `make airflow`. Every target installs what it needs into .venv first (once; again only
-# when pyproject.toml or requirements.lock change); Airflow only for `test` and `airflow`.
+# `make airflow`, `make registry`. Every target installs what it needs into .venv first
+# (once; again only when pyproject.toml or requirements.lock change); Airflow only for
+# `test`, `airflow` and `bench`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 INSTALLED_AIRFLOW := $(VENV)/.installed-airflow
 
-.PHONY: demo test lint bench docs clean airflow
+.PHONY: demo test lint bench docs clean airflow registry
+
+# What the DAGs are built from (dataflow/registry.py): rewrite it when the dbt project
+# changes (`make airflow` does; the tests fail on a stale one).
+REGISTRY := dags/registry.json
+$(REGISTRY): $(INSTALLED) $(shell find dbt_project -type f) dbt_project.yml profiles.yml dataflow/dbt_project.py
+	$(BIN)/python -m dataflow.registry
+	@touch $@
+
+registry: $(REGISTRY)
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,11 +42,12 @@ lint: $(INSTALLED)
 docs: $(INSTALLED)
 	$(BIN)/python orchestrate.py docs
 
-airflow: $(INSTALLED_AIRFLOW)
+airflow: $(INSTALLED_AIRFLOW) $(REGISTRY)
 	$(BIN)/python -m dataflow.airflow_local
 
 clean:
 	rm -rf .data/dlt .data/dbt
 
-bench: $(INSTALLED)
+bench: $(INSTALLED_AIRFLOW)
+	$(BIN)/python bench/dag_parse.py
 	$(BIN)/python bench/run.py --scaling

@@ -162,17 +162,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def extracts_summary(extracts: dict[str, dict]) -> list[str]:
-    """How a run fetched its datasets, in a few words: 'full', or what the incremental ones fetched."""
-    if not extracts:
-        return []
-    incremental = {name: e for name, e in extracts.items() if e["mode"] == "incremental"}
-    if not incremental:
-        return ["full"]
-    counts = (f"{sum(e['fetched'] for e in incremental.values()):,} fetched, "
-              f"{sum(e['inserted'] for e in incremental.values()):,} new, "
-              f"{sum(e['updated'] for e in incremental.values()):,} changed")
-    full = sorted(set(extracts) - set(incremental))
-    return [f"incremental ({counts})" + (f", full: {', '.join(full)}" if full else "")]
+    """How a run fetched its datasets, in a few words: 'full', what the incremental ones
+    fetched, or which it reused (an Airflow catch-up run)."""
+    reused = sorted(name for name, e in extracts.items() if e["mode"] == "reused")
+    fetched = {name: e for name, e in extracts.items() if name not in reused}
+    parts = []
+    incremental = {name: e for name, e in fetched.items() if e["mode"] == "incremental"}
+    if fetched and not incremental:
+        parts.append("full")
+    elif incremental:
+        counts = (f"{sum(e['fetched'] for e in incremental.values()):,} fetched, "
+                  f"{sum(e['inserted'] for e in incremental.values()):,} new, "
+                  f"{sum(e['updated'] for e in incremental.values()):,} changed")
+        full = sorted(set(fetched) - set(incremental))
+        parts.append(f"incremental ({counts})" + (f", full: {', '.join(full)}" if full else ""))
+    if reused:
+        parts.append("extract reused" if not fetched else f"reused: {', '.join(reused)}")
+    return parts
 
 
 def show_history(settings: Settings) -> int:

@@ -30,6 +30,8 @@ from psycopg2 import sql
 from dataflow import delta, quality, unfit_values
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA
 from dataflow.errors import RunError
+from dataflow.lock import RunInProgress
+from dataflow.settings import DEFAULT_AUDIT_HOLD_MINUTES
 from dataflow.units import Unit, group, hold_readers, not_published, unit_of
 
 if TYPE_CHECKING:
@@ -95,6 +97,8 @@ def audit(
     allow_shrink: bool = False,
     null_columns: str = "warn",
     not_loaded: dict[str, str] | None = None,
+    owner: str | None = None,
+    hold_minutes: float = DEFAULT_AUDIT_HOLD_MINUTES,
 ) -> AuditResult:
     """Build, test and gate `datasets` (and the `views` over them) from their raw tables.
 
@@ -104,8 +108,14 @@ def audit(
     gate's all-null check; `audit_id` is written into the certificate. A value that does
     not fit its contract type is named with its raw field and an example record (its key
     from `keys`) among `raw_text_fields`. `not_loaded` names datasets whose extract failed,
-    and why: their units are not audited. Returns the units that passed and those that
-    did not; raises a DataFlowError when none passed. Publishes nothing either way."""
+    and why: their units are not audited. `owner` names the scheduler's run the audit
+    belongs to (a DAG run: its audit and publish are separate tasks, and the audit may be
+    retried): an audit another run owns, awaiting its publish and certified less than
+    `hold_minutes` ago, is never replaced (RunInProgress). A run without an owner (the
+    CLI) audits and publishes under one lock, so its audit holds nobody: once the lock is
+    free, that run has ended. Returns the units that passed and those that did not;
+    raises a DataFlowError when none passed. Publishes nothing either way."""
+    refuse_while_awaiting_publish(connection, owner, hold_minutes)
     units = run_units(project, datasets, views)
     failed: dict[str, str] = {}
     for dataset, reason in (not_loaded or {}).items():
@@ -151,27 +161,58 @@ def audit(
     failed = {u.name: failed[u.name] for u in units if u.name in failed}  # in the units' order
     if not passed:
         raise RunError(not_published(failed))
-    certify(connection, audit_id, units, failed)
+    certify(connection, audit_id, units, failed, owner)
     return AuditResult(built_tests, gate.rows, build_warnings + gate.warnings, passed, failed)
 
 
-def certify(connection: PgConnection, audit_id: str, units: list[Unit], failed: dict[str, str]) -> None:
-    """Record the `units` of the audit of `audit_id`, in their order (readers after what
-    they read): each passed, or `failed` names why not."""
+def certify(connection: PgConnection, audit_id: str, units: list[Unit], failed: dict[str, str],
+            owner: str | None = None) -> None:
+    """Record the `units` of the audit of `audit_id` (by the scheduler's run `owner`, if
+    any), in their order (readers after what they read): each passed, or `failed` names
+    why not."""
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(AUDIT_SCHEMA)))
         cursor.execute(sql.SQL("""
             create table {} (
                 audit_id text not null, unit text primary key, tables text[] not null, reason text,
-                reads text[] not null, position integer not null,
+                reads text[] not null, position integer not null, owner text,
                 audited_at timestamp with time zone not null default now())""").format(
             sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)))
         for position, unit in enumerate(units):
             cursor.execute(sql.SQL(
-                "insert into {} (audit_id, unit, tables, reason, reads, position) values (%s, %s, %s, %s, %s, %s)"
+                "insert into {} (audit_id, unit, tables, reason, reads, position, owner) "
+                "values (%s, %s, %s, %s, %s, %s, %s)"
             ).format(sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)),
-                (audit_id, unit.name, list(unit.tables), failed.get(unit.name), list(unit.reads), position))
+                (audit_id, unit.name, list(unit.tables), failed.get(unit.name), list(unit.reads), position, owner))
     connection.commit()
+
+
+def refuse_while_awaiting_publish(connection: PgConnection, owner: str | None, hold_minutes: float) -> None:
+    """Raise RunInProgress when the audit schema holds units a scheduler's run (another
+    than `owner`) certified less than `hold_minutes` ago and has not published yet. Audit
+    and publish may be separate scheduler tasks: without this, a run auditing in between
+    would replace the certificate, and the first run's publish would find another run's
+    audit."""
+    with connection.cursor() as cursor:
+        cursor.execute("select to_regclass(%s)", (f'"{AUDIT_SCHEMA}"."{CERTIFICATE}"',))
+        if cursor.fetchone()[0] is None:
+            connection.commit()
+            return
+        cursor.execute(sql.SQL("""
+            select to_jsonb(c) ->> 'owner',
+                   to_char(max(c.audited_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI'),
+                   to_char((max(c.audited_at) + make_interval(secs => %s)) at time zone 'UTC', 'HH24:MI')
+            from {} as c
+            where c.reason is null and c.audited_at > now() - make_interval(secs => %s)
+              and to_jsonb(c) ->> 'owner' is not null and to_jsonb(c) ->> 'owner' is distinct from %s
+            group by 1 limit 1""").format(sql.Identifier(AUDIT_SCHEMA, CERTIFICATE)),
+            (hold_minutes * 60, hold_minutes * 60, owner))
+        waiting = cursor.fetchone()
+    connection.commit()
+    if waiting:
+        raise RunInProgress(
+            f"the audit of another run ({waiting[0]}, certified {waiting[1]} UTC) awaits its publish; nothing "
+            f"was changed; try again later (its hold ends {waiting[2]} UTC, DATAFLOW_AUDIT_HOLD_MINUTES)")
 
 
 def certificate(connection: PgConnection, audit_schema: str) -> list[Certified]:

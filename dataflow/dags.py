@@ -1,4 +1,5 @@
-"""The pipeline as Apache Airflow 3 DAGs, generated from the project's registry.
+"""The pipeline as Apache Airflow 3 DAGs, generated from the project's registry
+(`dags/registry.json`, written ahead: parsing this imports neither dbt nor dlt).
 
 One DAG per view schedule (`data_flow_monthly` for the @monthly views): an
 `extract_<dataset>` task per dataset its views read, in parallel and in the `datahub_api`
@@ -14,6 +15,11 @@ Airflow schedules: a run's `ds` is its logical date, the start of the period it 
 (the run for August, ds 2019-08-01, starts once August has ended); catch-up from the
 views' first start date is the backfill. A run triggered for a logical date that starts
 no period (a manual trigger "now") builds the latest period completed by then.
+
+Every task has an `execution_timeout` and every run a `dagrun_timeout`
+(DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES, DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS). A task with
+no warehouse and no Data Hub configured fails, unless DATAFLOW_AIRFLOW_DEMO=true asks
+for the demo (`make airflow`).
 """
 
 from __future__ import annotations
@@ -172,16 +178,26 @@ def _flag(name: str, raw: str | None, default: str) -> bool:
     return value == "true"
 
 
-def _positive(name: str, raw: str | None, default: str) -> float:
-    """The positive number setting `name`, whose value is `raw` (None or empty: `default`)."""
+def _positive(name: str, raw: str | None, default: str, zero: bool = False) -> float:
+    """The positive (or, with `zero`, not negative) number setting `name`, whose value is
+    `raw` (None or empty: `default`)."""
     value = (raw or "").strip() or default
     try:
         number = float(value)
     except ValueError:
-        number = 0.0
-    if number <= 0:
-        raise UsageError(f"{name} must be a number greater than 0, got {value!r}")
+        number = -1.0
+    if number < 0 or (number == 0 and not zero):
+        raise UsageError(f"{name} must be a number {'of 0 or more' if zero else 'greater than 0'}, got {value!r}")
     return number
+
+
+def extract_reuse() -> dt.timedelta:
+    """DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES: a dataset extracted less than this long ago is
+    not fetched again (0: always fetch). A first deploy's catch-up makes one run per past
+    period, one after the other: the first fetches, the others reuse its raw tables (and,
+    with nothing new to publish, skip the audit and publish) and build their views."""
+    raw = os.environ.get("DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES")
+    return dt.timedelta(minutes=_positive("DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES", raw, "120", zero=True))
 
 
 def catchup_setting() -> bool:
@@ -210,8 +226,6 @@ def build(
 ) -> dict[str, DAG]:
     """The DAGs by id. `start_date` overrides the views' start dates (for trying catch-up);
     `catchup` defaults to DATAFLOW_AIRFLOW_CATCHUP."""
-    from dataflow.tasks import audit_datasets, build_period_views, publish_datasets
-
     project = project or registry.load()
     catchup = catchup_setting() if catchup is None else catchup
     task_timeout, run_timeout = timeouts()
@@ -247,18 +261,24 @@ def build(
                    "from it): " + "; ".join(unit.summary() for unit in project.units(datasets)) + ".",
         ) as dag:
             dags[dag.dag_id] = dag
-            _tasks(dag.dag_id, scheduled, views, datasets, project.built_from(datasets), project.contracts,
-                   audit_datasets, publish_datasets, build_period_views)
+            _tasks(dag.dag_id, scheduled, views, datasets, project.built_from(datasets), project.contracts)
     return dags
 
 
 def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datasets: list[str], built: list[str],
-           contracts: dict[str, list[tuple[str, str, bool]]],
-           audit_datasets: Any, publish_datasets: Any, build_period_views: Any) -> None:
+           contracts: dict[str, list[tuple[str, str, bool]]]) -> None:
     """The tasks of one DAG: extract_<dataset> (parallel) >> audit >> publish >> views. The
     audit and the publish take `built`: the datasets and the derived tables built from them.
     The publish task announces each table it published as an asset event (through an alias:
     a unit not published announces nothing)."""
+    from dataflow.tasks import (
+        audit_datasets,
+        build_period_views,
+        publish_datasets,
+        published_since_extract,
+        recent_extract,
+    )
+
     alias = published_alias(dag_name)
 
     def extract_results(ti: Any) -> dict[str, dict[str, Any] | None]:
@@ -268,8 +288,14 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
 
     @task(pool=AIRFLOW_POOL)
     def extract(dataset: str) -> dict[str, Any]:
-        env, _ = task_environment()
+        env, settings = task_environment()
         full_refresh = bool(get_current_context()["params"].get("full_refresh"))
+        within = extract_reuse()
+        if not full_refresh and within:
+            reused = stage(recent_extract, settings, dataset, within)
+            if reused is not None:
+                print(f"  extract  {dataset} {reused['rows']:>9,} rows, reused: {reused['reason']}", flush=True)
+                return reused
         try:
             # In its own process: see dataflow.stage_process.
             return run_extract_process(dataset, env, full_refresh=full_refresh)
@@ -283,14 +309,22 @@ def _tasks(dag_name: str, scheduled: Schedule, views: list[registry.View], datas
         ti = context["ti"]
         # One id per audit attempt: publish takes only what this very attempt certified.
         audit_id = f"{dag_name}/{context['run_id']}/audit/{ti.try_number}"
-        not_loaded = {d: f"extract_{d} failed (its task log says why)" for d, result in extract_results(ti).items()
+        extracted = extract_results(ti)
+        not_loaded = {d: f"extract_{d} failed (its task log says why)" for d, result in extracted.items()
                       if not result}
-        result = stage(audit_datasets, task_settings(), period, built, audit_id, Reporter(), not_loaded=not_loaded)
+        if all(result and result.get("mode") == "reused" for result in extracted.values()) \
+                and stage(published_since_extract, task_settings(), datasets):
+            print("  audit    skipped: every extract reused, and published since it was loaded", flush=True)
+            return {"audit_id": audit_id, "ds": period.ds.isoformat(), "skipped": True, "passed": [], "failed": {}}
+        result = stage(audit_datasets, task_settings(), period, built, audit_id, Reporter(), not_loaded=not_loaded,
+                       owner=f"{dag_name}/{context['run_id']}")
         return {"audit_id": audit_id, "ds": period.ds.isoformat(), **result}
 
     @task(outlets=[alias])
     def publish(audited: dict[str, Any]) -> dict[str, Any]:
         context = get_current_context()
+        if audited.get("skipped"):  # nothing new since the last publish: the views are built over it
+            return {"rows": {}, "unpublished": {}, "held_back": []}
         published = stage(publish_datasets, task_settings(), {d: contracts[d] for d in built},
                           audited["audit_id"], Reporter())
         for table, rows in published["rows"].items():

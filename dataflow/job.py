@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
-from dataflow.audit import audit
+from dataflow.audit import audit, refuse_while_awaiting_publish
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, built_from, derived_tables
 from dataflow.errors import RunError
 from dataflow.plan import Period, RunOptions, effective_next_ds, latest_month, plan
@@ -108,6 +108,8 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
         if not planned.periods:
             reporter.event("nothing", "nothing to do: every scheduled period is built")
             return []
+        if planned.datasets:  # a scheduler's audit awaiting its own publish is not replaced
+            refuse_while_awaiting_publish(connection, None, settings.audit_hold_minutes)
         history.ensure(connection)  # only now: a refused run changes nothing
 
         run_id = history.new_run_id()
@@ -231,7 +233,7 @@ def load(
             raw_text_fields={d.name: d.text_fields for d in sources},
             keys={d.name: d.key for d in sources},
             allow_shrink=options.allow_shrink, null_columns=options.null_columns,
-            not_loaded=extracted.failed,
+            not_loaded=extracted.failed, hold_minutes=settings.audit_hold_minutes,
         )
     report.tests_passed = audited.tests_passed
     for warning in audited.warnings:

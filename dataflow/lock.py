@@ -2,9 +2,16 @@
 
 The lock lives in the database, so two runs on different machines still exclude each
 other, and it dies with its session: a run killed with -9 never leaves it behind.
+
+Scheduler tasks hold the run lock only for their own length; the extracts of several DAG
+runs (two DAGs reading one dataset) hold it shared together, so each also takes the lock
+of its dataset (`hold_dataset`): two extracts of one dataset never replace its raw table
+at once, the second waits for the first.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from psycopg2.extensions import connection
 
@@ -12,6 +19,8 @@ from dataflow.errors import DataFlowError
 
 # An arbitrary fixed 64-bit key that names "a data-flow run" among advisory locks.
 LOCK_KEY = 0x2F6B_81C4_5D03_A9E7
+#: The first of the two 32-bit keys of a dataset's lock; the second is hashtext(dataset).
+DATASET_LOCK_CLASS = 0x2F6B_81C5
 
 
 class RunInProgress(DataFlowError):
@@ -45,3 +54,17 @@ def acquire(conn: connection, shared: bool = False) -> None:
         holder = cursor.fetchone()
     since = f" (database session {holder[0]}, started {holder[1]} UTC)" if holder else ""
     raise RunInProgress(f"another data-flow run is in progress on this database{since}; try again later")
+
+
+def hold_dataset(conn: connection, dataset: str, waiting: Callable[[], None] | None = None) -> None:
+    """Take the lock of `dataset`'s raw table on `conn` (autocommit, kept open while the
+    extract runs): at once, or after another run's extract of it ends (`waiting` is called
+    first). The task's execution timeout bounds the wait."""
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("select pg_try_advisory_lock(%s, hashtext(%s))", (DATASET_LOCK_CLASS, dataset))
+        if cursor.fetchone()[0]:
+            return
+        if waiting is not None:
+            waiting()
+        cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", (DATASET_LOCK_CLASS, dataset))

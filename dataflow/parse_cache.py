@@ -45,6 +45,18 @@ def _project_files() -> list[Path]:
     return files
 
 
+def project_digest() -> str:
+    """A digest of the dbt project's files, the code that reads a parse, and dbt's version:
+    what a parse's model names, dependencies, schedules and contracts come from."""
+    digest = hashlib.sha256()
+    for path in _project_files():
+        content = path.read_bytes()
+        digest.update(f"{path.relative_to(PROJECT_ROOT)}\0{len(content)}\0".encode())
+        digest.update(content)
+    digest.update(version("dbt-core").encode())
+    return digest.hexdigest()
+
+
 def key(dbt_vars: dict[str, str], environment: dict[str, str]) -> str:
     """A digest of everything a parse of the project reads."""
     digest = hashlib.sha256()

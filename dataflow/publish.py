@@ -195,15 +195,18 @@ def publish(
         if not entry.passed:
             continue
         blocked = [unit for unit in entry.reads if unit in result.unpublished]
-        if blocked:  # built from a unit its published tables refused: held back with it
-            result.unpublished[entry.unit] = joined_from_held(blocked)
-            result.held_back += entry.tables
-            continue
         try:
+            if blocked:  # built from a unit its published tables refused: held back with it
+                raise RunError(joined_from_held(blocked))
             result.items += _publish_unit(conn, entry, contracts, audit_schema, published_schema, scopes)
         except (DataFlowError, psycopg2.IntegrityError, psycopg2.DataError) as refused:  # this unit's own
             result.unpublished[entry.unit] = describe(refused)[0]
             result.held_back += entry.tables
+            # No longer awaiting its publish: other runs may audit again (audit.refuse_while_awaiting_publish).
+            with conn.cursor() as cursor:
+                cursor.execute(sql.SQL("update {} set reason = %s where unit = %s").format(
+                    sql.Identifier(audit_schema, CERTIFICATE)), (result.unpublished[entry.unit], entry.unit))
+            conn.commit()
     if not result.items:
         raise RunError(not_published(result.unpublished))
     if not result.unpublished:  # every unit published: nothing left to inspect

@@ -2,24 +2,31 @@
 
 The datasets are the dbt source's raw tables (what the extract reads); the views, the
 datasets each reads and their schedules come from dbt's own parse of the models, as in
-`orchestrate.py`. A scheduler reads its DAG files every few seconds, and a dbt parse takes
-seconds, so the parse is kept in the work dir under the parse cache's key (every file of
-the dbt project, the variables it reads, dbt's version): it is redone only when one of
-them changes. The parse runs in a child process, so dbt's global state and the
-environment it sets stay out of the scheduler's process.
+`orchestrate.py`. A scheduler parses its DAG files every few seconds and in every task
+process, and a dbt parse takes seconds (and imports dbt and dlt): so the registry is
+produced ahead, by `make registry` (`python -m dataflow.registry`; `make test` and
+`make airflow` run it when the dbt project changed), into `dags/registry.json`, which is
+part of the repository. The DAG file only reads that file: no dbt, no dlt, nothing
+written, so it also parses from a read-only project and work dir. The file carries the
+digest of what its parse read (`parse_cache.project_digest`: every file of the dbt
+project, the code that reads a parse, dbt's version); one that no longer matches the dbt
+project is refused, naming the command that rewrites it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dataflow import parse_cache, schedule
-from dataflow.dbt_project import DbtProject, Model, built_from, derived_tables, joined_datasets, with_reads
-from dataflow.settings import PROJECT_ROOT, Secret, from_environment, work_dir
+from dataflow.dbt_project import DbtProject, built_from, derived_tables, joined_datasets, with_reads
+from dataflow.errors import UsageError
+from dataflow.settings import PROJECT_ROOT, Secret, from_environment
 from dataflow.units import Unit, group
 from dataflow.warehouse import Target
 
@@ -63,8 +70,12 @@ class Registry:
         return grouped
 
 
-def cache_path() -> Path:
-    return work_dir() / "dbt" / "registry.pickle"
+REGISTRY_PATH = PROJECT_ROOT / "dags" / "registry.json"
+REWRITE = "run `make registry` (python -m dataflow.registry) and deploy dags/registry.json with the project"
+
+
+class RegistryStale(UsageError):
+    """dags/registry.json is missing, unreadable or from another version of the dbt project."""
 
 
 def _project() -> DbtProject:
@@ -72,40 +83,11 @@ def _project() -> DbtProject:
         name: value for name, value in os.environ.items() if name == "FINANCIAL_YEAR_FIRST_MONTH_DAY"}))
 
 
-def _key() -> str:
-    project = _project()
-    return parse_cache.key(project.dbt_vars(), project.parse_environment())
-
-
-def _parse_into(path: Path) -> None:
-    """Parse the project (in this process) and keep its models under the registry's key."""
-    models = _project().parse()
-    parse_cache.store(_key(), models, path)
-
-
-def models() -> dict[str, Model]:
-    """The parsed models: from the cache, or from a fresh parse in a child process."""
-    key, path = _key(), cache_path()
-    cached = parse_cache.load(key, path)
-    if cached is not None:
-        return cached
-    # The child's dbt files (partial parse state, logs) go to their own work dir, so a
-    # parse here never shares dbt's target directory with a task's dbt run.
-    env = {**os.environ, "DATAFLOW_WORK_DIR": str(work_dir() / "dbt" / "registry-parse")}
-    done = subprocess.run([sys.executable, "-m", "dataflow.registry", str(path)], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    cached = parse_cache.load(key, path)
-    if done.returncode != 0 or cached is None:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise RuntimeError(f"the dbt project does not parse: {lines[-1] if lines else 'no output'}")
-    return cached
-
-
-def load() -> Registry:
-    """The registry of the dbt project as it is now."""
+def parse() -> Registry:
+    """The registry from a dbt parse of the project as it is now (in this process)."""
     from extract.sources.datahub import load_datasets
 
-    parsed = models()
+    parsed = _project().parse()
     datasets = tuple(load_datasets())
     views = tuple(
         View(model.name, tuple(with_reads(parsed, model.depends_on)), schedule.from_meta(model.name, model.meta))
@@ -116,5 +98,54 @@ def load() -> Registry:
     return Registry(datasets, views, contracts, derived, joined_datasets(parsed))
 
 
+def to_json(registry: Registry, key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "datasets": list(registry.datasets),
+        "views": [{"name": v.name, "datasets": list(v.datasets), "schedule": v.schedule.expression,
+                   "start_date": v.schedule.start.isoformat(),
+                   "end_date": v.schedule.end.isoformat() if v.schedule.end else None} for v in registry.views],
+        "contracts": {name: [list(column) for column in columns] for name, columns in registry.contracts.items()},
+        "derived": {name: list(reads) for name, reads in registry.derived.items()},
+        "joined": {name: list(reads) for name, reads in registry.joined.items()},
+    }
+
+
+def from_json(data: dict[str, Any]) -> Registry:
+    views = tuple(View(v["name"], tuple(v["datasets"]), schedule.Schedule(
+        v["name"], v["schedule"], dt.date.fromisoformat(v["start_date"]),
+        dt.date.fromisoformat(v["end_date"]) if v["end_date"] else None)) for v in data["views"])
+    return Registry(
+        tuple(data["datasets"]), views,
+        {name: [tuple(column) for column in columns] for name, columns in data["contracts"].items()},
+        {name: tuple(reads) for name, reads in data["derived"].items()},
+        {name: tuple(reads) for name, reads in data["joined"].items()},
+    )
+
+
+def write(path: Path = REGISTRY_PATH) -> Registry:
+    """Parse the project and write its registry to `path` (whole, then renamed into place)."""
+    key = parse_cache.project_digest()
+    registry = parse()
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(to_json(registry, key), indent=1) + "\n")
+    partial.replace(path)
+    return registry
+
+
+def load(path: Path = REGISTRY_PATH) -> Registry:
+    """The registry written ahead for the dbt project as it is now; RegistryStale otherwise."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RegistryStale(f"{path.name} cannot be read ({type(exc).__name__}): {REWRITE}") from None
+    if data.get("key") != parse_cache.project_digest():
+        raise RegistryStale(f"{path.name} is not the registry of the dbt project as it is now (a model or "
+                            f"dbt changed since it was written): {REWRITE}")
+    return from_json(data)
+
+
 if __name__ == "__main__":
-    _parse_into(Path(sys.argv[1]))
+    written = write(Path(sys.argv[1]) if len(sys.argv) > 1 else REGISTRY_PATH)
+    print(f"{REGISTRY_PATH.relative_to(PROJECT_ROOT)}: {len(written.datasets)} datasets, {len(written.views)} views, "
+          f"{len(written.schedules())} schedules")

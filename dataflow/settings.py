@@ -37,6 +37,7 @@ VARIABLES = {
     "INGEST_TASK_CONCURRENCY": "dlt normalize workers (and at least this many fetch threads)",
     "DATAFLOW_WORK_DIR": "scratch space for dlt load packages, dbt artefacts and logs",
     "DATAFLOW_PROGRESS_SECONDS": "seconds between progress lines when output is not a terminal",
+    "DATAFLOW_AUDIT_HOLD_MINUTES": "an audit awaiting its publish keeps other runs' audits out this long",
 }
 
 #: The variables only the Airflow DAGs read; docs/airflow.md documents each (a test checks that).
@@ -46,6 +47,8 @@ AIRFLOW_VARIABLES = {
                              "(make airflow sets it); otherwise it fails",
     "DATAFLOW_AIRFLOW_TASK_TIMEOUT_MINUTES": "each task's execution_timeout (default 120)",
     "DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS": "each DAG run's dagrun_timeout (default 12)",
+    "DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES": "a dataset extracted less than this long ago is not fetched "
+                                              "again (default 120; 0: always fetch)",
 }
 
 #: The variables profiles.yml reads: `orchestrate.py` sets them from DATABASE_URL (or the
@@ -80,6 +83,8 @@ DEFAULT_RETRY_SECONDS = 120.0
 #: 100,000 pages: ten times the largest dataset at Data Hub's default page size of 100
 #: (interactions are asked for 10,000 a page), and a bound on a server that pages for ever.
 DEFAULT_MAX_PAGES = 100_000
+#: How long a certified audit waits for its own publish before another run may replace it.
+DEFAULT_AUDIT_HOLD_MINUTES = 60.0
 SUPPORTED_ALGORITHMS = ("sha256", "sha1")
 
 
@@ -117,6 +122,7 @@ class Settings:
     ca_bundle: str | None = None  # None: the CA certificates requests ships (certifi)
     demo: bool = False  # the local stand-in's demo data, not a configured Data Hub
     max_pages: int = DEFAULT_MAX_PAGES  # per dataset
+    audit_hold_minutes: float = DEFAULT_AUDIT_HOLD_MINUTES
 
     def require_configured(self) -> None:
         """Refuse a half-configured run: a warehouse without a Data Hub, or the reverse, would
@@ -141,11 +147,11 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
-def _positive_float(name: str, raw: str) -> float:
+def _positive_float(name: str, raw: str, unit: str = "seconds") -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise UsageError(f"{name} must be a number of seconds, got {raw!r}") from None
+        raise UsageError(f"{name} must be a number of {unit}, got {raw!r}") from None
     if value <= 0:
         raise UsageError(f"{name} must be greater than 0, got {raw!r}")
     return value
@@ -229,4 +235,6 @@ def from_environment(env: dict[str, str] | None = None, demo: bool = False) -> S
         ca_bundle=ca_bundle(env),
         demo=demo or not (base_url or database_url),
         max_pages=_positive_int("DATAHUB_MAX_PAGES", env.get("DATAHUB_MAX_PAGES") or str(DEFAULT_MAX_PAGES)),
+        audit_hold_minutes=_positive_float("DATAFLOW_AUDIT_HOLD_MINUTES", env.get("DATAFLOW_AUDIT_HOLD_MINUTES")
+                                           or str(DEFAULT_AUDIT_HOLD_MINUTES), "minutes"),
     )

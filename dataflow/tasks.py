@@ -7,7 +7,8 @@ certificate, the published tables and `dataflow.publish_log`. So any task may ru
 worker, in any process, and be retried:
 
 - `extract_dataset` replaces one raw table (dlt's staging-then-replace; a retry signs
-  and fetches afresh). Extracts take the run lock shared, so they run side by side.
+  and fetches afresh). Extracts take the run lock shared, so they run side by side, and
+  the lock of their dataset: two DAGs' extracts of one dataset run one after the other.
 - `audit_datasets` rebuilds the audit schema from raw and certifies, under the audit id,
   each publish unit whose extract, dbt contracts and tests and quality gate passed; it
   fails only when no unit passed.
@@ -28,6 +29,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from psycopg2 import sql
+
 from dataflow import history, lock, publish, redact, warehouse
 from dataflow.audit import audit
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
@@ -42,12 +45,19 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def locked(settings: Settings, shared: bool) -> Iterator[tuple[warehouse.Target, PgConnection]]:
-    """The warehouse, with the run lock held (shared or exclusive) and a connection for the work."""
+def locked(
+    settings: Settings, shared: bool, dataset: tuple[str, Reporter] | None = None
+) -> Iterator[tuple[warehouse.Target, PgConnection]]:
+    """The warehouse, with the run lock held (shared or exclusive) and a connection for the
+    work; with `dataset` (a name and the reporter to say it waits), that dataset's lock too."""
     target = warehouse.resolve(settings.database_url)
     lock_connection = target.connect()
     try:
         lock.acquire(lock_connection, shared=shared)
+        if dataset is not None:
+            name, reporter = dataset
+            lock.hold_dataset(lock_connection, name, lambda: reporter.event(
+                "waiting", f"  extract  {name}: waiting for another run's extract of it to end", dataset=name))
         connection = target.connect()
         try:
             yield target, connection
@@ -68,7 +78,8 @@ def extract_dataset(
 
     sources = select_datasets([dataset])
     # dlt's working files are this task's own (`run_extract`): two extracts on one worker never share them.
-    with locked(settings, shared=True) as (target, _), datahub_endpoint(settings) as endpoint:
+    with locked(settings, shared=True, dataset=(dataset, reporter)) as (target, _), \
+            datahub_endpoint(settings) as endpoint:
         redact.register(endpoint.hawk_key.reveal())
         source = "demo data from the local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url
         reporter.event("start", f"data-flow extract {dataset}: {source} -> {target.description}",
@@ -84,6 +95,55 @@ def extract_dataset(
     return {"rows": rows, "pages": pages, **how.as_json(), "notes": extracted.drift()}
 
 
+def recent_extract(settings: Settings, dataset: str, within: dt.timedelta) -> dict[str, object] | None:
+    """What `extract_dataset` returns, for a raw table extracted less than `within` ago:
+    then a run need not fetch it again (the catch-up runs of a first deploy, one per past
+    period, one after the other, each reading Data Hub as it is now). None: fetch it."""
+    from extract.incremental import TABLE, declaration
+    from extract.sources.datahub import select_datasets
+    from extract.sources.datahub.settings import RAW_SCHEMA
+
+    (declared,) = select_datasets([dataset])
+    with locked(settings, shared=True, dataset=(dataset, Reporter(quiet=True))) as (_, connection):
+        with connection.cursor() as cursor:
+            cursor.execute("select to_regclass(%s), to_regclass(%s)", (TABLE, f'"{RAW_SCHEMA}"."{dataset}"'))
+            if None in cursor.fetchone():
+                return None
+            # Not when the raw table's declaration changed since: that extract is due whole.
+            cursor.execute(f"select last_started from {TABLE} where dataset = %s and declaration = %s "
+                           "and last_started > now() - %s", (dataset, declaration(declared), within))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            cursor.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(RAW_SCHEMA, dataset)))
+            rows = cursor.fetchone()[0]
+        connection.commit()
+    reason = f"extracted {row[0].astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC, within {within}"
+    return {"rows": rows, "pages": 0, "mode": "reused", "reason": reason, "updated_since": None, "fetched": 0,
+            "inserted": 0, "updated": 0, "notes": []}
+
+
+def published_since_extract(settings: Settings, datasets: list[str]) -> bool:
+    """Whether every one of `datasets` that is extracted was published (whole unit, by any
+    run) after its raw table was last loaded: then an audit would certify the same rows
+    again, and a run that reused every extract may skip its audit and publish."""
+    from extract.incremental import TABLE
+
+    with locked(settings, shared=True) as (_, connection):
+        with connection.cursor() as cursor:
+            cursor.execute("select to_regclass(%s), to_regclass(%s)", (TABLE, publish.LOG_TABLE))
+            if None in cursor.fetchone():
+                return False
+            cursor.execute(f"""
+                select count(*) from {TABLE} as state
+                where state.dataset = any(%s) and not exists (
+                    select 1 from {publish.LOG_TABLE} as log
+                    where log.rows ? state.dataset and log.published_at > state.last_started)""", (datasets,))
+            unpublished = cursor.fetchone()[0]
+        connection.commit()
+    return unpublished == 0
+
+
 def audit_datasets(
     settings: Settings,
     period: Period,
@@ -93,10 +153,13 @@ def audit_datasets(
     allow_shrink: bool = False,
     null_columns: str = "warn",
     not_loaded: dict[str, str] | None = None,
+    owner: str | None = None,
 ) -> dict[str, object]:
     """Build, test and gate the datasets (and the period's views over them) in the audit schema.
 
-    `not_loaded` names the datasets whose extract failed, and why: their units are not audited."""
+    `not_loaded` names the datasets whose extract failed, and why: their units are not
+    audited. `owner` names the DAG run: until its publish, no other run's audit replaces
+    this one (`audit.refuse_while_awaiting_publish`), but a retry of this audit may."""
     from extract.sources.datahub import load_datasets
     from extract.sources.datahub.settings import RAW_SCHEMA
 
@@ -110,6 +173,7 @@ def audit_datasets(
             raw_text_fields={d.name: d.text_fields for d in sources},
             keys={d.name: d.key for d in sources},
             allow_shrink=allow_shrink, null_columns=null_columns, not_loaded=not_loaded,
+            owner=owner, hold_minutes=settings.audit_hold_minutes,
         )
     for warning in audited.warnings:
         reporter.warning(warning)

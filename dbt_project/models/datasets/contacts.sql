@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source('datahub', 'contacts') }}
+    select {{ declared_columns('datahub', 'contacts') }}
+    from {{ source('datahub', 'contacts') }}
 
 ),
 

@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source('datahub', 'investment_projects_dataset') }}
+    select {{ declared_columns('datahub', 'investment_projects_dataset') }}
+    from {{ source('datahub', 'investment_projects_dataset') }}
 
 ),
 

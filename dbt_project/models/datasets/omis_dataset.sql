@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source('datahub', 'omis_dataset') }}
+    select {{ declared_columns('datahub', 'omis_dataset') }}
+    from {{ source('datahub', 'omis_dataset') }}
 
 ),
 
