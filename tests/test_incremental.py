@@ -147,7 +147,9 @@ def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_the
         blocker = psycopg2.connect(url)
         with blocker.cursor() as cursor:  # the audit may read it; the publish's delete waits
             cursor.execute(f"lock table public.{table} in share mode")
-        # The table's own publish unit alone: a unit published before it would change the fingerprint.
+        # The table's own publish unit, after the units of the datasets it is joined from
+        # (contacts names its companies), which may commit before the kill.
+        first = {"contacts": {"data_hub__companies"}}.get(table, set())
         command, full_env = orchestrate_command(["--ds", "2019-08-01", "--datasets", table], env, tmp_path)
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
@@ -163,7 +165,8 @@ def test_kill_9_during_an_incremental_publish_leaves_the_published_tables_as_the
         finally:
             blocker.rollback()
             blocker.close()
-        assert fingerprint(url) == before
+        after = fingerprint(url)
+        assert {k: v for k, v in after.items() if k not in first} == {k: v for k, v in before.items() if k not in first}
 
         # The next run merges the same changes again and publishes them.
         done = run_orchestrate(["--ds", "2019-08-01"], env, tmp_path)

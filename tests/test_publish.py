@@ -118,8 +118,17 @@ def test_a_retry_after_some_units_committed_publishes_the_rest(audited: str):
     with psycopg2.connect(audited) as connection, connection.cursor() as cursor:
         cursor.execute("create table public_audit.more as select 7 as id, 'new' as name")
     certify(audited, "run-1", {"facts": ["facts"], "more": ["more"]})
-    with psycopg2.connect(audited) as connection:  # the first unit only, as if the worker died after it
-        publish(connection, {"facts": CONTRACT}, "public_audit", "public", "run-1")
+
+    class DiesAtMore(dict):
+        """Contracts whose lookup of `more` ends the process, as a worker dying there would."""
+
+        def __getitem__(self, key: str) -> object:
+            if key == "more":
+                raise SystemExit("the worker died")
+            return super().__getitem__(key)
+
+    with psycopg2.connect(audited) as connection, pytest.raises(SystemExit):  # the first unit committed
+        publish(connection, DiesAtMore(facts=CONTRACT, more=CONTRACT), "public_audit", "public", "run-1")
     with psycopg2.connect(audited) as connection:
         retried = publish(connection, {"facts": CONTRACT, "more": CONTRACT}, "public_audit", "public", "run-1")
     assert [(item.dataset, item.repeated) for item in retried.items] == [("facts", True), ("more", False)]

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import uuid
 from io import BytesIO
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def demo(root: Path, url: str, work: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_warehouse_of_the_previous_version_upgrades_with_one_run(server_url, tmp_path):
+    reader = f"report_reader_{uuid.uuid4().hex[:8]}"  # roles are the server's, not the database's
+    try:
+        upgrade(server_url, tmp_path, reader)
+    finally:
+        with psycopg2.connect(server_url) as connection, connection.cursor() as cursor:
+            cursor.execute(f"drop role if exists {reader}")
+
+
+def upgrade(server_url: str, tmp_path: Path, reader: str) -> None:
     previous = tmp_path / "previous"
     archive = subprocess.run(["git", "archive", PREVIOUS], cwd=ROOT, capture_output=True, timeout=120, check=True)
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
@@ -44,8 +54,8 @@ def test_a_warehouse_of_the_previous_version_upgrades_with_one_run(server_url, t
         assert old.returncode == 0, old.stderr[-3000:]
         assert "contacts_latest_interactions" in old.stdout  # every dataset published, in the 2019 shape
         with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-            cursor.execute("create role report_reader")
-            cursor.execute(f"grant select on {', '.join(f'public.{t}' for t in SEED)} to report_reader")
+            cursor.execute(f"create role {reader}")
+            cursor.execute(f"grant select on {', '.join(f'public.{t}' for t in SEED)} to {reader}")
         oids = dict(fetch(url, "select relname, oid::bigint from pg_class where relnamespace = 'public'::regnamespace "
                                "and relkind = 'r'")[1])
 
@@ -60,7 +70,7 @@ def test_a_warehouse_of_the_previous_version_upgrades_with_one_run(server_url, t
         assert {t: after[t] for t in oids} == oids  # every table the previous version published, kept
         assert len(after) == 14
         grants = fetch(url, "select table_name from information_schema.role_table_grants "
-                            "where grantee = 'report_reader' order by 1")[1]
+                            f"where grantee = '{reader}' order by 1")[1]
         assert [g for (g,) in grants] == sorted(SEED)
         views = {v for (v,) in fetch(url, "select viewname from pg_views where schemaname = 'public'")[1]}
         assert {f"{v}_2019_08_31" for v in VIEWS} <= views
