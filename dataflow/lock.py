@@ -6,7 +6,10 @@ other, and it dies with its session: a run killed with -9 never leaves it behind
 Scheduler tasks hold the run lock only for their own length; the extracts of several DAG
 runs (two DAGs reading one dataset) hold it shared together, so each also takes the lock
 of its dataset (`hold_dataset`): two extracts of one dataset never replace its raw table
-at once, the second waits for the first.
+at once, the second waits for the first. On a warehouse's first run, the extracts that
+start side by side would all create dlt's own tables (`_dlt_version`, `_dlt_loads`, …)
+at once and collide in PostgreSQL's catalog: until those exist, one extract at a time
+runs (`hold_first_load`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataflow.errors import DataFlowError
 LOCK_KEY = 0x2F6B_81C4_5D03_A9E7
 #: The first of the two 32-bit keys of a dataset's lock; the second is hashtext(dataset).
 DATASET_LOCK_CLASS = 0x2F6B_81C5
+#: The two keys of the lock that lets one extract at a time create dlt's own tables.
+FIRST_LOAD_LOCK = (0x2F6B_81C6, 0)
 
 
 class RunInProgress(DataFlowError):
@@ -68,3 +73,21 @@ def hold_dataset(conn: connection, dataset: str, waiting: Callable[[], None] | N
         if waiting is not None:
             waiting()
         cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", (DATASET_LOCK_CLASS, dataset))
+
+
+def hold_first_load(conn: connection, tables: tuple[str, ...]) -> None:
+    """Until every one of `tables` (dlt's own, schema-qualified) exists, take on `conn` the
+    lock that lets one extract create them: the first extract into an empty warehouse runs
+    alone; the others, waiting here, find them made and run side by side."""
+
+    def ready() -> bool:
+        with conn.cursor() as cursor:
+            cursor.execute("select bool_and(to_regclass(t) is not null) from unnest(%s::text[]) as t", (list(tables),))
+            return bool(cursor.fetchone()[0])
+
+    if not tables or ready():
+        return
+    with conn.cursor() as cursor:
+        cursor.execute("select pg_advisory_lock(%s, %s)", FIRST_LOAD_LOCK)
+        if ready():  # another extract made them while this one waited
+            cursor.execute("select pg_advisory_unlock(%s, %s)", FIRST_LOAD_LOCK)

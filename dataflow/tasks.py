@@ -46,10 +46,11 @@ if TYPE_CHECKING:
 
 @contextmanager
 def locked(
-    settings: Settings, shared: bool, dataset: tuple[str, Reporter] | None = None
+    settings: Settings, shared: bool, dataset: tuple[str, Reporter] | None = None, dlt_tables: tuple[str, ...] = ()
 ) -> Iterator[tuple[warehouse.Target, PgConnection]]:
     """The warehouse, with the run lock held (shared or exclusive) and a connection for the
-    work; with `dataset` (a name and the reporter to say it waits), that dataset's lock too."""
+    work; with `dataset` (a name and the reporter to say it waits), that dataset's lock too,
+    and while dlt's own `dlt_tables` do not exist yet, the lock of the first load."""
     target = warehouse.resolve(settings.database_url)
     lock_connection = target.connect()
     try:
@@ -58,6 +59,7 @@ def locked(
             name, reporter = dataset
             lock.hold_dataset(lock_connection, name, lambda: reporter.event(
                 "waiting", f"  extract  {name}: waiting for another run's extract of it to end", dataset=name))
+        lock.hold_first_load(lock_connection, dlt_tables)
         connection = target.connect()
         try:
             yield target, connection
@@ -73,12 +75,12 @@ def extract_dataset(
     """Fetch one dataset from Data Hub into its raw table (whole, or what changed since
     the last extract); its rows, pages and how it was fetched."""
     from dataflow.endpoint import datahub_endpoint
-    from extract.pipeline import run_extract
+    from extract.pipeline import DLT_TABLES, run_extract
     from extract.sources.datahub import select_datasets
 
     sources = select_datasets([dataset])
     # dlt's working files are this task's own (`run_extract`): two extracts on one worker never share them.
-    with locked(settings, shared=True, dataset=(dataset, reporter)) as (target, _), \
+    with locked(settings, shared=True, dataset=(dataset, reporter), dlt_tables=DLT_TABLES) as (target, _), \
             datahub_endpoint(settings) as endpoint:
         redact.register(endpoint.hawk_key.reveal())
         source = "demo data from the local Data Hub stand-in" if endpoint.is_standin else endpoint.base_url

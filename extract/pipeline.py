@@ -48,6 +48,11 @@ PIPELINE_NAME = "datahub"
 # old raw table, so nothing may depend on raw tables: the audit schema is dropped before
 # every extract, and analysts query the published tables.
 REPLACE_STRATEGY = "staging-optimized"
+#: dlt's own tables, which the first load into a warehouse creates (in raw and its staging
+#: dataset): extracts that start side by side on an empty warehouse wait for the first.
+DLT_TABLES = tuple(f"{schema}.{table}" for schema, table in (
+    (RAW_SCHEMA, "_dlt_version"), (RAW_SCHEMA, "_dlt_loads"), (RAW_SCHEMA, "_dlt_pipeline_state"),
+    (f"{RAW_SCHEMA}_staging", "_dlt_version")))
 
 
 @dataclass(frozen=True)

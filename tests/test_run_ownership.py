@@ -147,7 +147,8 @@ def test_two_extracts_of_one_dataset_run_one_after_the_other(server_url, hawk_ke
 def test_the_first_extracts_into_an_empty_warehouse_run_side_by_side(server_url, hawk_key, tmp_path):
     """A DAG's first run: every extract task starts at once on a warehouse with no `raw`
     schema and none of dlt's tables yet; each must load its dataset."""
-    datasets = ["data_hub__events", "data_hub__teams", "data_hub__company_referrals", "contacts"]
+    datasets = ["data_hub__events", "data_hub__teams", "data_hub__company_referrals", "contacts",
+                "data_hub__advisers", "data_hub__companies"]
     with new_database(server_url) as url, \
             StandIn(counts=COUNTS, page_size=25, hawk_id=HAWK_ID, hawk_key=hawk_key) as standin:
         assert fetch(url, "select count(*) from pg_namespace where nspname like 'raw%'")[1] == [(0,)]
