@@ -39,8 +39,9 @@ PARSE_TARGET = Target("localhost", 5432, "postgres", Secret(""), "postgres", "th
 @dataclass(frozen=True)
 class View:
     name: str
-    datasets: tuple[str, ...]  # the datasets it reads, with those they are joined from
+    datasets: tuple[str, ...]  # the datasets it reads, with those they are joined from (what it loads)
     schedule: schedule.Schedule
+    reads: tuple[str, ...] = ()  # the datasets it reads itself (what decides its publish unit)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Registry:
         """The publish units of a run that loads `datasets` (with its views over them)."""
         built = set(datasets)
         return group(datasets, {t: r for t, r in self.derived.items() if set(r) <= built},
-                     {v.name: v.datasets for v in self.views if set(v.datasets) <= built},
+                     {v.name: v.reads or v.datasets for v in self.views if set(v.datasets) <= built},
                      {d: r for d, r in self.joined.items() if d in built})
 
     def built_from(self, datasets: list[str]) -> list[str]:
@@ -71,6 +72,8 @@ class Registry:
 
 
 REGISTRY_PATH = PROJECT_ROOT / "dags" / "registry.json"
+#: The shape of that file: a registry written in another shape is stale too.
+FORMAT = 2
 REWRITE = "run `make registry` (python -m dataflow.registry) and deploy dags/registry.json with the project"
 
 
@@ -90,7 +93,8 @@ def parse() -> Registry:
     parsed = _project().parse()
     datasets = tuple(load_datasets())
     views = tuple(
-        View(model.name, tuple(with_reads(parsed, model.depends_on)), schedule.from_meta(model.name, model.meta))
+        View(model.name, tuple(with_reads(parsed, model.depends_on)), schedule.from_meta(model.name, model.meta),
+             tuple(model.depends_on))
         for model in sorted(parsed.values(), key=lambda m: m.name) if model.kind == "views"
     )
     derived = derived_tables(parsed)
@@ -102,8 +106,8 @@ def to_json(registry: Registry, key: str) -> dict[str, Any]:
     return {
         "key": key,
         "datasets": list(registry.datasets),
-        "views": [{"name": v.name, "datasets": list(v.datasets), "schedule": v.schedule.expression,
-                   "start_date": v.schedule.start.isoformat(),
+        "views": [{"name": v.name, "datasets": list(v.datasets), "reads": list(v.reads),
+                   "schedule": v.schedule.expression, "start_date": v.schedule.start.isoformat(),
                    "end_date": v.schedule.end.isoformat() if v.schedule.end else None} for v in registry.views],
         "contracts": {name: [list(column) for column in columns] for name, columns in registry.contracts.items()},
         "derived": {name: list(reads) for name, reads in registry.derived.items()},
@@ -114,7 +118,7 @@ def to_json(registry: Registry, key: str) -> dict[str, Any]:
 def from_json(data: dict[str, Any]) -> Registry:
     views = tuple(View(v["name"], tuple(v["datasets"]), schedule.Schedule(
         v["name"], v["schedule"], dt.date.fromisoformat(v["start_date"]),
-        dt.date.fromisoformat(v["end_date"]) if v["end_date"] else None)) for v in data["views"])
+        dt.date.fromisoformat(v["end_date"]) if v["end_date"] else None), tuple(v["reads"])) for v in data["views"])
     return Registry(
         tuple(data["datasets"]), views,
         {name: [tuple(column) for column in columns] for name, columns in data["contracts"].items()},
@@ -123,12 +127,17 @@ def from_json(data: dict[str, Any]) -> Registry:
     )
 
 
+def key() -> str:
+    """What a registry must have been written from: the dbt project as it is now, and this shape."""
+    return f"{FORMAT}-{parse_cache.project_digest()}"
+
+
 def write(path: Path = REGISTRY_PATH) -> Registry:
     """Parse the project and write its registry to `path` (whole, then renamed into place)."""
-    key = parse_cache.project_digest()
+    written_from = key()
     registry = parse()
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(to_json(registry, key), indent=1) + "\n")
+    partial.write_text(json.dumps(to_json(registry, written_from), indent=1) + "\n")
     partial.replace(path)
     return registry
 
@@ -139,7 +148,7 @@ def load(path: Path = REGISTRY_PATH) -> Registry:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise RegistryStale(f"{path.name} cannot be read ({type(exc).__name__}): {REWRITE}") from None
-    if data.get("key") != parse_cache.project_digest():
+    if data.get("key") != key():
         raise RegistryStale(f"{path.name} is not the registry of the dbt project as it is now (a model or "
                             f"dbt changed since it was written): {REWRITE}")
     return from_json(data)
