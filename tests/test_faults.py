@@ -376,16 +376,22 @@ def test_kill_9_inside_the_publish_transaction(unchanged: Published) -> None:
 
 # ---------------------------------------------------------------- survivors and secrets
 
-def test_changed_column_type_fails_loudly(published: Published, tmp_path: Path) -> None:
+def widened_to_bigint(tmp_path: Path, dataset: str, source: str, column: str) -> Path:
+    """A project copy whose `dataset` model casts `source` to bigint and declares its
+    `column` bigint: a contract no longer matching the published integer column."""
     copy = project_copy(tmp_path)
     model = copy / "dbt_project" / "models" / "datasets"
-    sql = (model / "omis_dataset.sql").read_text()
-    (model / "omis_dataset.sql").write_text(
-        sql.replace("cast(invoice__subtotal_cost as integer)", "cast(invoice__subtotal_cost as bigint)"))
-    yml = (model / "omis_dataset.yml").read_text()
-    marker = "      - name: subtotal\n"
+    sql = (model / f"{dataset}.sql").read_text()
+    (model / f"{dataset}.sql").write_text(sql.replace(f"cast({source} as integer)", f"cast({source} as bigint)"))
+    yml = (model / f"{dataset}.yml").read_text()
+    marker = f"      - name: {column}\n"
     head, tail = yml.split(marker)
-    (model / "omis_dataset.yml").write_text(head + marker + tail.replace("data_type: integer", "data_type: bigint", 1))
+    (model / f"{dataset}.yml").write_text(head + marker + tail.replace("data_type: integer", "data_type: bigint", 1))
+    return copy
+
+
+def test_changed_column_type_fails_loudly(published: Published, tmp_path: Path) -> None:
+    copy = widened_to_bigint(tmp_path, "omis_dataset", "invoice__subtotal_cost", "subtotal")
     # The datasets OMIS is joined from publish what raw holds; OMIS and its views stay.
     with unchanged_but_what(published, "omis_dataset"), published.standin() as standin:
         result = run_orchestrate(["--ds", "2019-08-01", "--datasets", "omis_dataset"], published.env(standin),
@@ -398,16 +404,7 @@ def test_a_unit_its_published_tables_refuse_holds_back_the_units_joined_from_it(
 ) -> None:
     """Companies' publish is refused (a changed column type): contacts, built from those
     companies, is held back with it although its own audit passed."""
-    copy = project_copy(tmp_path)
-    model = copy / "dbt_project" / "models" / "datasets"
-    sql = (model / "data_hub__companies.sql").read_text()
-    (model / "data_hub__companies.sql").write_text(
-        sql.replace("cast(number_of_employees as integer)", "cast(number_of_employees as bigint)"))
-    yml = (model / "data_hub__companies.yml").read_text()
-    marker = "      - name: number_of_employees\n"
-    head, tail = yml.split(marker)
-    (model / "data_hub__companies.yml").write_text(
-        head + marker + tail.replace("data_type: integer", "data_type: bigint", 1))
+    copy = widened_to_bigint(tmp_path, "data_hub__companies", "number_of_employees", "number_of_employees")
     with unchanged.standin() as standin:
         result = run_orchestrate(["--ds", "2019-08-01", "--datasets", "contacts"], unchanged.env(standin),
                                  tmp_path / "work", root=copy)
