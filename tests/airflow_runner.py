@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from runner import CONFIG_VARIABLES, ROOT
@@ -87,3 +90,19 @@ def task_states(home: Path, dag_id: str) -> dict[tuple[str, str], tuple[str, int
         from task_instance t join dag_run r on r.dag_id = t.dag_id and r.run_id = t.run_id
         where t.dag_id = ?""", (dag_id,))
     return {(ds, task): (state, tries) for ds, task, state, tries in rows}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    """Poll `condition` each second; after `timeout` seconds fail with the end of `log`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; Airflow's output ends:\n"
+                                 + log.read_text()[-4000:])
+        time.sleep(1)

@@ -1,7 +1,6 @@
 """The pipeline under real Apache Airflow 3: DAGs generated from the dbt project, a DAG run
-that publishes exactly what orchestrate.py publishes, a failing dataset, and a real
-scheduler running every task in its own process, catching up three months, with a
-publish killed mid-transaction and retried.
+that publishes exactly what orchestrate.py publishes, a failing dataset (`airflow dags
+test`). A deployment with a real scheduler is test_airflow_deployment.py.
 
 Airflow runs in child processes only, each test with its own home and metadata database;
 the warehouse is the session's PostgreSQL and Data Hub the stand-in.
@@ -13,19 +12,12 @@ import datetime as dt
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import expected
-import psutil
-import psycopg2
 import pytest
 import yaml
 from airflow_runner import airflow, base_environment, dag_folder, metadata, migrate, new_home, task_states
@@ -341,130 +333,3 @@ def test_a_dataset_that_keeps_failing_holds_back_its_unit_and_the_others_publish
                     if entry.get("dataset") == "contacts" and entry.get("page") == 2]
         assert len(page_two) >= 2, "each try asked for the failing page"
         assert hawk_key not in result.stdout + result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; Airflow's output ends:\n"
-                                 + log.read_text()[-4000:])
-        time.sleep(1)
-
-
-def month_starts_back(today: dt.date, months: int) -> list[dt.date]:
-    """The first days of the `months` whole months before today's month, oldest first."""
-    starts, day = [], today.replace(day=1)
-    for _ in range(months):
-        day = (day - dt.timedelta(days=1)).replace(day=1)
-        starts.append(day)
-    return sorted(starts)
-
-
-def test_a_scheduler_catches_up_three_months_with_every_task_in_its_own_process(
-    server_url: str, home: Path, tmp_path: Path, make_standin, hawk_key: str
-):
-    """`python -m dataflow.airflow_local` (what `make airflow` runs): scheduler, DAG processor
-    and LocalExecutor. A DAG starting three months back makes three runs; the first run's
-    publish is killed with SIGKILL while its transaction waits on a lock, and its retry
-    publishes once."""
-    months = month_starts_back(dt.datetime.now(dt.UTC).date(), 3)
-    standin = make_standin(counts=COUNTS, page_size=PAGE_SIZE)
-    with new_database(server_url) as url:
-        env = {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
-        assert run_orchestrate(["--ds", "2019-08-01"], env, tmp_path / "cli").returncode == 0  # tables to lock
-
-        start = months[0]
-        dags = dag_folder(tmp_path / "dags", f"prefix='catchup', start_date=dt.date({start.year}, {start.month}, 1), "
-                                             "catchup=True, retries=2, retry_delay=dt.timedelta(seconds=2)")
-        # Every run fetches (no reuse of the CLI's or the first run's extract): each publishes.
-        airflow_env = base_environment(home, dags, tmp_path / "work", **env, AIRFLOW__API__PORT=str(free_port()),
-                                       DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES="0")
-        blocker = psycopg2.connect(url)
-        with blocker.cursor() as cursor:  # lets the audit read, stops the publish's delete
-            cursor.execute("lock table public.contacts in share mode")
-        log = tmp_path / "airflow.log"
-        with log.open("w") as output:
-            process = subprocess.Popen([sys.executable, "-m", "dataflow.airflow_local"], cwd=ROOT, env=airflow_env,
-                                       stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        def no_failed_run() -> None:
-            if ("failed",) in metadata(home, "select state from dag_run"):
-                raise AssertionError(f"a DAG run failed: {task_states(home, 'catchup_monthly')}\n"
-                                     + log.read_text()[-4000:])
-
-        try:
-            def publish_waits() -> bool:
-                no_failed_run()
-                return fetch(url, """select count(*) from pg_stat_activity where wait_event_type = 'Lock'
-                                     and query like 'delete from "public"."contacts"%'""")[1] != [(0,)]
-
-            wait_for(publish_waits, 400, "the first run's publish to wait on the lock", log)
-            # The task's own process (titled with its task instance id), not its supervisor.
-            (publish_id,) = metadata(home, "select id from task_instance where task_id = 'publish' "
-                                           "and state = 'running'")[0]
-            workers = [p for p in psutil.Process(process.pid).children(recursive=True)
-                       if p.cmdline()[:1] == [f"airflow worker -- {uuid.UUID(publish_id)}"]]
-            assert len(workers) == 1, [p.cmdline()[:1] for p in psutil.Process(process.pid).children(recursive=True)]
-            workers[0].kill()
-            blocker.rollback()
-            blocker.close()
-
-            def all_done() -> bool:
-                no_failed_run()
-                return metadata(home, "select count(*) from dag_run where state = 'success'") == [(3,)]
-
-            wait_for(all_done, 600, "three successful runs", log)
-
-            # `airflow backfill create` re-runs a completed period through the same scheduler.
-            done = airflow(airflow_env, "backfill", "create", "--dag-id", "catchup_monthly", "--from-date",
-                           months[0].isoformat(), "--to-date", months[0].isoformat(),
-                           "--reprocess-behavior", "completed", timeout=120)
-            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-            def backfilled() -> bool:
-                no_failed_run()
-                runs = fetch(url, "select count(distinct audit_id) from dataflow.publish_log "
-                                  "where audit_id like 'catchup%'")[1]
-                successes = metadata(home, "select count(*) from dag_run where state = 'success'")
-                return runs == [(4,)] and successes == [(3,)]
-
-            wait_for(backfilled, 300, "the backfill's run", log)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-        runs = metadata(home, "select substr(logical_date, 1, 10), state, run_type from dag_run order by logical_date")
-        assert runs == [(months[0].isoformat(), "success", "backfill"),
-                        *[(month.isoformat(), "success", "scheduled") for month in months[1:]]]
-        states = task_states(home, "catchup_monthly")
-        assert states[(months[0].isoformat(), "publish")] == ("success", 3)  # killed, retried, then backfilled
-        built = {name for (name,) in fetch(url, "select viewname from pg_views where schemaname = 'public'")[1]}
-        for month in months:
-            for view in VIEWS:
-                assert f"{view}_{expected.month_end(month):%Y_%m_%d}" in built
-        # Published once per run: each publish unit logged once per run, and the rows are the stand-in's.
-        _, logged = fetch(url, "select audit_id, unit, rows from dataflow.publish_log where audit_id like 'catchup%'")
-        runs: dict[str, dict[str, int]] = {}
-        for audit_id, _, rows in logged:
-            assert not set(rows) & set(runs.setdefault(audit_id, {})), "a table logged twice in one run"
-            runs[audit_id].update(rows)
-        assert len(runs) == 4 and all(rows == ALL_COUNTS for rows in runs.values())
-        data = {d: expected.dataset_rows(d, COUNTS) for d in COUNTS if d in expected.SEED_TABLES}
-        for dataset, rows in data.items():
-            assert_dataset(url, dataset, rows)
-        _, history = fetch(url, "select ds, extracts from dataflow.run_history where status = 'success' order by ds")
-        assert [ds for ds, _ in history] == [dt.date(2019, 8, 1), *months]  # the backfill re-ran a DAG run
-        # The CLI's first run fetched everything; every DAG run after it only what changed (nothing).
-        # (The datasets this test serves records of; the others are empty.)
-        assert [{d: (e["mode"], e["fetched"]) for d, e in extracts.items() if d in COUNTS} for _, extracts in history] \
-            == [{d: ("full", n) for d, n in COUNTS.items()}] + [dict.fromkeys(COUNTS, ("incremental", 0))] * 3

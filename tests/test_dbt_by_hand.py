@@ -1,6 +1,6 @@
-"""The README's "Running dbt by hand" commands work, as written, on a published warehouse.
+"""The commands of docs/dbt.md ("Running dbt by hand") work, as written, on a published warehouse.
 
-The commands are read from the README itself, so the test fails when they stop working.
+The commands are read from the page itself, so the test fails when they stop working.
 They run after a real run of the job (stand-in, real PostgreSQL); `dbt docs serve` is
 started and asked for its page.
 """
@@ -21,14 +21,13 @@ import pytest
 from conftest import HAWK_ID, ROOT
 from runner import dbt_environment, fingerprint, orchestrate_command, run_orchestrate
 
-README = (ROOT / "README.md").read_text()
+PAGE = (ROOT / "docs" / "dbt.md").read_text()
 COUNTS = {"omis_dataset": 120, "investment_projects_dataset": 80, "contacts": 60}
 
 
 def section_commands(kind: str) -> list[str]:
-    """The command lines of the dbt section's code blocks that start with `kind`."""
-    section = README.split("## Running dbt by hand", 1)[1].split("\n## ", 1)[0]
-    lines = [line.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S) for line in block.splitlines()]
+    """The command lines of the page's code blocks that start with `kind`."""
+    lines = [line.strip() for block in re.findall(r"```sh\n(.*?)```", PAGE, re.S) for line in block.splitlines()]
     return [line for line in lines if line.startswith(kind)]
 
 
@@ -118,8 +117,8 @@ def test_docs_serve_serves_the_generated_site(published, tmp_path):
 
 
 def test_plain_dbt_with_the_documented_variables(published, tmp_path):
-    """Plain dbt, from the project root, with profiles.yml's variables set as the README says."""
-    variables = set(re.findall(r"\b(DATAFLOW_DB_[A-Z]+|DBT_ENV_SECRET_DATAFLOW_DB_PASSWORD)\b", README))
+    """Plain dbt, from the project root, with profiles.yml's variables set as the page says."""
+    variables = set(re.findall(r"\b(DATAFLOW_DB_[A-Z]+|DBT_ENV_SECRET_DATAFLOW_DB_PASSWORD)\b", PAGE))
     env = {**dbt_environment(published["DATABASE_URL"]), "DBT_TARGET_PATH": str(tmp_path / "target"),
            "DBT_LOG_PATH": str(tmp_path / "logs"), "PATH": str(Path(sys.executable).parent)}
     assert {name for name in env if name.startswith(("DATAFLOW_DB_", "DBT_ENV_SECRET_"))} <= variables
