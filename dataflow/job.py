@@ -1,7 +1,8 @@
 """The main job on one machine: lock, plan, then extract -> audit -> publish -> views.
 
-Each stage is its own module with a function a scheduler could call as a task; this
-module only runs them in order, times them, records the run history and reports.
+The stages are the ones the DAG's tasks run (`dataflow.tasks`: the same cores, the same
+lines): this module runs them in order in one process, times them and records the run
+history, with the run lock held from start to end.
 
 Order matters for "nothing changed on failure": everything that can be refused
 (settings, names, dates, the run lock) is checked before the first byte is fetched, and
@@ -22,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dataflow import history, lock, publish, redact, warehouse
-from dataflow.audit import audit, refuse_while_awaiting_publish
-from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, built_from, derived_tables
+from dataflow.audit import refuse_while_awaiting_publish
+from dataflow.dbt_project import PUBLISHED_SCHEMA, built_from, derived_tables
 from dataflow.errors import RunError
 from dataflow.plan import Period, RunOptions, effective_next_ds, latest_month, plan
 from dataflow.report import Reporter
 from dataflow.settings import Settings
-from dataflow.units import not_published
+from dataflow.tasks import audit_units, publish_units, record_period, report_extract, report_views
 from dataflow.views import build_views
 
 if TYPE_CHECKING:
@@ -146,10 +147,9 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                         for warning in statistics.result():
                             report.warnings.append(warning)
                             reporter.warning(warning)
-                history.record(connection, run_id, period.ds, began, "failed" if report.unpublished else "success",
-                               report.published, report.views,
-                               redact.text(not_published(report.unpublished)) if report.unpublished else None,
-                               demo=demo, notes=report.drift, extracts=report.extracts)
+                record_period(connection, (run_id, began), period.ds, rows=report.published, views=report.views,
+                              unpublished=report.unpublished, demo=demo, notes=report.drift,
+                              extracts=report.extracts)
             except BaseException as exc:
                 message = describe(exc)[0] if isinstance(exc, Exception) else "interrupted"
                 try:
@@ -160,8 +160,7 @@ def run(settings: Settings, options: RunOptions, reporter: Reporter) -> list[Run
                 except Exception:  # noqa: BLE001, S110 - the run's own error is the one to report
                     pass
                 raise
-            for view in report.views:
-                reporter.event("view", f"  view     {view}", ds=period.ds.isoformat(), view=view)
+            report_views(report.views, period, reporter)
             reports.append(report)
         reports[-1].seconds["total"] = time.perf_counter() - started
         return reports
@@ -194,7 +193,6 @@ def load(
     from dataflow.endpoint import datahub_endpoint
     from extract.pipeline import run_extract
     from extract.sources.datahub import select_datasets
-    from extract.sources.datahub.settings import RAW_SCHEMA
 
     seconds = report.seconds
     with datahub_endpoint(settings) as endpoint:
@@ -210,46 +208,24 @@ def load(
                                 full_refresh=options.full_refresh)
     seconds.update(extracted.seconds)
     report.rows, report.pages = extracted.rows, extracted.pages
-    report.extracts = {name: fetched.as_json() for name, fetched in extracted.fetched.items()}
-    width = max(map(len, extracted.rows), default=0)
-    for name, rows in extracted.rows.items():
-        pages = extracted.pages.get(name, 0)
-        how = extracted.fetched[name]
-        reporter.event("extracted", f"  extract  {name:<{width}} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
-                       dataset=name, rows=rows, pages=pages, **how.as_json())
-    for dataset, reason in extracted.failed.items():
-        reporter.event("extracted", f"  extract  {dataset:<{width}} failed: {reason}", dataset=dataset,
-                       failed=reason)
+    report.extracts = report_extract(extracted, reporter)
     report.drift = extracted.drift()
-    for note in report.drift:
-        report.warnings.append(note)
-        reporter.warning(note)
+    report.warnings += report.drift
 
     built = built_from(derived_tables(project.models), datasets)  # what is audited and published
     with timed(seconds, "audit"):
-        audited = audit(
-            project, connection, built, list(period.views),
-            raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
-            raw_text_fields={d.name: d.text_fields for d in sources},
-            keys={d.name: d.key for d in sources},
-            allow_shrink=options.allow_shrink, null_columns=options.null_columns,
-            not_loaded=extracted.failed, hold_minutes=settings.audit_hold_minutes,
-        )
+        audited = audit_units(project, connection, period, built, audit_id, reporter,
+                              hold_minutes=settings.audit_hold_minutes, allow_shrink=options.allow_shrink,
+                              null_columns=options.null_columns, not_loaded=extracted.failed)
     report.tests_passed = audited.tests_passed
-    for warning in audited.warnings:
-        report.warnings.append(warning)
-        reporter.warning(warning)
+    report.warnings += audited.warnings
     with timed(seconds, "publish"):
         contracts = {d: list(project.models[d].columns) for d in built}
-        publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+        publication = publish_units(project.target, connection, contracts, audit_id, reporter,
+                                    reported=audited.failed, refresh_statistics=False)
     published = publication.items
     report.published = {item.dataset: item.rows for item in published}
     report.merged = {item.dataset: item.changed for item in published if item.changed is not None}
     report.to_analyze = [item.dataset for item in published if item.needs_statistics]
     # The certificate names the units the audit held back too: the publication reports them all.
     report.unpublished, report.held_back = publication.unpublished, set(publication.held_back)
-    names = publish.summary(published)
-    reporter.event("published", f"  publish  {names}; {report.tests_passed} tests passed",
-                   datasets=report.published, merged=report.merged, tests_passed=report.tests_passed,
-                   unpublished=report.unpublished)
-    reporter.held(report.unpublished)

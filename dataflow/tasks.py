@@ -1,6 +1,13 @@
-"""The stages as separate tasks, for a scheduler that runs each on any machine (Airflow).
+"""The stages, one function each, run by both the DAG (each stage as its own task) and
+`job.run` (all of them in one process): no stage's glue is written twice.
 
-`job.run` runs the stages in one process; here each stage stands alone: it opens its own
+Each stage comes in two layers. The core (`report_extract`, `audit_units`,
+`publish_units`, `record_period`) works on what its caller opened: a dbt project, a
+connection, the warehouse with the run lock held; it does the stage and says what it
+did, in the same lines for both callers. `job.run` calls the cores in one process with
+its speed-ups (one dlt pipeline for every dataset, dbt in a worker process started
+first, statistics refreshed beside the views). The task functions below wrap a core for
+a scheduler that runs each stage on any machine (Airflow): each opens its own
 connections, takes plain arguments (names, dates, the audit id), returns plain data, and
 hands everything on through the warehouse: the raw tables, the audit schema with its
 certificate, the published tables and `dataflow.publish_log`. So any task may run on any
@@ -25,14 +32,14 @@ DAG run) never audit or publish at the same time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
 from dataflow import history, lock, publish, redact, warehouse
-from dataflow.audit import audit
+from dataflow.audit import AuditResult, audit
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
 from dataflow.plan import Period
 from dataflow.report import Reporter
@@ -42,6 +49,8 @@ from dataflow.views import build_views
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
+
+    from extract.pipeline import Extracted
 
 
 @contextmanager
@@ -69,6 +78,118 @@ def locked(
         lock_connection.close()
 
 
+def report_extract(extracted: Extracted, reporter: Reporter) -> dict[str, dict[str, object]]:
+    """A line per dataset extracted (or failed, and why), a warning per field Data Hub sent
+    that no model declares; per dataset extracted, how it was fetched (for the run history)."""
+    width = max(map(len, extracted.rows), default=0)
+    for name, rows in extracted.rows.items():
+        pages = extracted.pages.get(name, 0)
+        how = extracted.fetched[name]
+        reporter.event("extracted", f"  extract  {name:<{width}} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
+                       dataset=name, rows=rows, pages=pages, **how.as_json())
+    for dataset, reason in extracted.failed.items():
+        reporter.event("extracted", f"  extract  {dataset:<{width}} failed: {reason}", dataset=dataset,
+                       failed=reason)
+    for note in extracted.drift():
+        reporter.warning(note)
+    return {name: fetched.as_json() for name, fetched in extracted.fetched.items()}
+
+
+def audit_units(
+    project: DbtProject,
+    connection: PgConnection,
+    period: Period,
+    datasets: list[str],
+    audit_id: str,
+    reporter: Reporter,
+    *,
+    hold_minutes: float,
+    allow_shrink: bool = False,
+    null_columns: str = "warn",
+    not_loaded: dict[str, str] | None = None,
+    owner: str | None = None,
+) -> AuditResult:
+    """Build, test and gate `datasets` (with the derived tables among them, and the period's
+    views over them) in the audit schema, and certify the units that pass; say which."""
+    from extract.sources.datahub import load_datasets
+    from extract.sources.datahub.settings import RAW_SCHEMA
+
+    sources = [d for name, d in load_datasets().items() if name in datasets]  # not the derived tables
+    audited = audit(
+        project, connection, datasets, list(period.views),
+        raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
+        raw_text_fields={d.name: d.text_fields for d in sources},
+        keys={d.name: d.key for d in sources},
+        allow_shrink=allow_shrink, null_columns=null_columns, not_loaded=not_loaded,
+        owner=owner, hold_minutes=hold_minutes,
+    )
+    for warning in audited.warnings:
+        reporter.warning(warning)
+    passed = [unit.name for unit in audited.passed]
+    reporter.event("audited", f"  audit    {', '.join(passed) or 'no unit passed'}; "
+                   f"{audited.tests_passed} tests passed", units=passed, tests_passed=audited.tests_passed)
+    reporter.held(audited.failed)
+    return audited
+
+
+def publish_units(
+    target: warehouse.Target,
+    connection: PgConnection,
+    contracts: dict[str, list[tuple[str, str, bool]]],
+    audit_id: str,
+    reporter: Reporter,
+    *,
+    reported: Collection[str] = (),
+    refresh_statistics: bool = True,
+) -> publish.Publication:
+    """Publish the units certified for `audit_id`, each in its own transaction, and say
+    what was published (or already was, by an earlier try) and what was held (but not the
+    units in `reported`, already said). Without `refresh_statistics`, the caller refreshes
+    the statistics of the items that need it (`job.run` does it beside the views)."""
+    publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+    published = publication.items
+    repeated = [item for item in published if item.repeated]
+    if repeated:
+        reporter.event("published", f"  publish  already published by an earlier try: "
+                       f"{publish.summary(repeated)}", datasets={i.dataset: i.rows for i in repeated},
+                       repeated=True)
+    fresh = [item for item in published if not item.repeated]
+    if fresh:
+        merged = {item.dataset: item.changed for item in fresh if item.changed is not None}
+        reporter.event("published", f"  publish  {publish.summary(fresh)}",
+                       datasets={i.dataset: i.rows for i in fresh}, merged=merged, repeated=False)
+    reporter.held({unit: why for unit, why in publication.unpublished.items() if unit not in reported})
+    if refresh_statistics:
+        analyze = [item.dataset for item in fresh if item.needs_statistics]
+        for warning in publish.refresh_statistics(target, analyze, PUBLISHED_SCHEMA):
+            reporter.warning(warning)
+    return publication
+
+
+def record_period(
+    connection: PgConnection,
+    run: tuple[str, dt.datetime],
+    ds: dt.date,
+    *,
+    rows: dict[str, int],
+    views: list[str],
+    unpublished: dict[str, str],
+    demo: bool,
+    notes: list[str],
+    extracts: dict[str, dict[str, object]],
+) -> None:
+    """The period's row in the run history: a success, or a failure naming the publish
+    units left as they were, and why."""
+    error = redact.text(not_published(unpublished)) if unpublished else None
+    history.record(connection, run[0], ds, run[1], "failed" if unpublished else "success",
+                   rows, views, error, demo=demo, notes=notes, extracts=extracts)
+
+
+def report_views(views: list[str], period: Period, reporter: Reporter) -> None:
+    for view in views:
+        reporter.event("view", f"  view     {view}", ds=period.ds.isoformat(), view=view)
+
+
 def extract_dataset(
     settings: Settings, dataset: str, reporter: Reporter, full_refresh: bool = False
 ) -> dict[str, object]:
@@ -88,13 +209,9 @@ def extract_dataset(
                        dataset=dataset, source=source, target=target.description, demo=endpoint.is_standin)
         extracted = run_extract(settings, endpoint, target, sources, reporter,
                                 pipeline_name=f"datahub_{dataset}", full_refresh=full_refresh)
-    rows, pages = extracted.rows.get(dataset, 0), extracted.pages.get(dataset, 0)
-    how = extracted.fetched[dataset]
-    reporter.event("extracted", f"  extract  {dataset} {rows:>9,} rows {pages:>6,} pages, {how.describe()}",
-                   dataset=dataset, rows=rows, pages=pages, **how.as_json())
-    for note in extracted.drift():
-        reporter.warning(note)
-    return {"rows": rows, "pages": pages, **how.as_json(), "notes": extracted.drift()}
+    how = report_extract(extracted, reporter)[dataset]
+    return {"rows": extracted.rows.get(dataset, 0), "pages": extracted.pages.get(dataset, 0), **how,
+            "notes": extracted.drift()}
 
 
 def recent_extract(settings: Settings, dataset: str, within: dt.timedelta) -> dict[str, object] | None:
@@ -162,29 +279,14 @@ def audit_datasets(
     `not_loaded` names the datasets whose extract failed, and why: their units are not
     audited. `owner` names the DAG run: until its publish, no other run's audit replaces
     this one (`audit.refuse_while_awaiting_publish`), but a retry of this audit may."""
-    from extract.sources.datahub import load_datasets
-    from extract.sources.datahub.settings import RAW_SCHEMA
-
-    sources = [d for name, d in load_datasets().items() if name in datasets]  # not the derived tables
     with locked(settings, shared=False) as (target, connection):
         project = DbtProject(period.ds.isoformat(), target, settings, period.next_ds.isoformat())
         project.parse()
-        audited = audit(
-            project, connection, datasets, list(period.views),
-            raw_schema=RAW_SCHEMA, raw_fields={d.name: list(d.columns) for d in sources}, audit_id=audit_id,
-            raw_text_fields={d.name: d.text_fields for d in sources},
-            keys={d.name: d.key for d in sources},
-            allow_shrink=allow_shrink, null_columns=null_columns, not_loaded=not_loaded,
-            owner=owner, hold_minutes=settings.audit_hold_minutes,
-        )
-    for warning in audited.warnings:
-        reporter.warning(warning)
-    passed = [unit.name for unit in audited.passed]
-    reporter.event("audited", f"  audit    {', '.join(passed)}; {audited.tests_passed} tests passed",
-                   units=passed, tests_passed=audited.tests_passed)
-    reporter.held(audited.failed)
+        audited = audit_units(project, connection, period, datasets, audit_id, reporter,
+                              hold_minutes=settings.audit_hold_minutes, allow_shrink=allow_shrink,
+                              null_columns=null_columns, not_loaded=not_loaded, owner=owner)
     return {"tests_passed": audited.tests_passed, "rows": audited.rows, "warnings": audited.warnings,
-            "passed": passed, "failed": audited.failed}
+            "passed": [unit.name for unit in audited.passed], "failed": audited.failed}
 
 
 def publish_datasets(
@@ -193,24 +295,9 @@ def publish_datasets(
     """Publish the units certified for `audit_id`, each in its own transaction: rows per
     table published, and the units not published (why, and their tables)."""
     with locked(settings, shared=False) as (target, connection):
-        publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
-        published = publication.items
-        rows = {item.dataset: item.rows for item in published}
-        repeated = [item for item in published if item.repeated]
-        if repeated:
-            reporter.event("published", f"  publish  already published by an earlier try: "
-                           f"{publish.summary(repeated)}", datasets={i.dataset: i.rows for i in repeated},
-                           repeated=True)
-        fresh = [item for item in published if not item.repeated]
-        if fresh:
-            merged = {item.dataset: item.changed for item in fresh if item.changed is not None}
-            reporter.event("published", f"  publish  {publish.summary(fresh)}",
-                           datasets={i.dataset: i.rows for i in fresh}, merged=merged, repeated=False)
-        reporter.held(publication.unpublished)
-        analyze = [item.dataset for item in fresh if item.needs_statistics]
-        for warning in publish.refresh_statistics(target, analyze, PUBLISHED_SCHEMA):
-            reporter.warning(warning)
-    return {"rows": rows, "unpublished": publication.unpublished, "held_back": publication.held_back}
+        publication = publish_units(target, connection, contracts, audit_id, reporter)
+    return {"rows": {item.dataset: item.rows for item in publication.items},
+            "unpublished": publication.unpublished, "held_back": publication.held_back}
 
 
 def build_period_views(
@@ -236,9 +323,7 @@ def build_period_views(
         views = build_views(project, list(period.views), held_back or ())
         if run is not None:
             history.ensure(connection)
-            error = redact.text(not_published(unpublished)) if unpublished else None
-            history.record(connection, run[0], period.ds, run[1], "failed" if unpublished else "success",
-                           rows or {}, views, error, demo=settings.demo, notes=notes, extracts=extracts)
-    for view in views:
-        reporter.event("view", f"  view     {view}", ds=period.ds.isoformat(), view=view)
+            record_period(connection, run, period.ds, rows=rows or {}, views=views, unpublished=unpublished or {},
+                          demo=settings.demo, notes=notes or [], extracts=extracts or {})
+    report_views(views, period, reporter)
     return views
