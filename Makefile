@@ -26,7 +26,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 	@touch $@
 
 $(INSTALLED_AIRFLOW): $(INSTALLED)
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,airflow]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,airflow,sso]'
 	@touch $@
 
 demo: $(INSTALLED)
@@ -51,3 +51,4 @@ clean:
 bench: $(INSTALLED_AIRFLOW)
 	$(BIN)/python bench/dag_parse.py
 	$(BIN)/python bench/run.py --scaling
+	$(BIN)/python bench/catchup.py

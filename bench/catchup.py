@@ -13,6 +13,10 @@ the benchmark's stand-in (`bench/run.py`) and a fresh database of its embedded P
              DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES (default 120), reuse its raw tables,
              skip the audit and publish (nothing new since it was published) and build
              their period's views
+  no reuse   `--no-reuse-runs` runs after a first one, on a third warehouse, with
+             DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES=0: each fetches what changed since
+             (incrementally, or whole where the endpoint has no updated_since), audits
+             and publishes: what a catch-up run cost before extracts were reused
 
 and prints each run's seconds and the ratio catch-up / full. The target: under 2 (a
 catch-up of 12 months costs less than two full runs).
@@ -73,6 +77,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=245_000, help="over the seed's three datasets")
     parser.add_argument("--related-records", type=int, default=105_000, help="over the other nine")
     parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--no-reuse-runs", type=int, default=3, help="runs without reuse after the first (0: none)")
     args = parser.parse_args()
     bench = Bench(args.records, 100, args.related_records)
     months = month_starts(dt.date(2019, 8, 1), args.months)
@@ -106,11 +111,21 @@ def main() -> None:
         print(f"catch-up  {args.months} runs: {total:.1f} s = {ratio:.2f}x one full run "
               f"(the first {runs[0]:.1f} s, the others {statistics_line(runs[1:])}); "
               f"target under {TARGET_RATIO:.0f}x: {'met' if ratio < TARGET_RATIO else 'NOT met'}")
+        plain = []
+        if args.no_reuse_runs:
+            env = {**environment("bench_catchup_no_reuse", "no-reuse"), "DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES": "0"}
+            first, *later = month_starts(months[-1], args.no_reuse_runs + 1)
+            dag_run(env, first)
+            for ds in later:
+                plain.append(dag_run(env, ds))
+                print(f"no reuse  {ds}: {plain[-1]:6.1f} s", flush=True)
+            print(f"no reuse  a run after the first: {statistics_line(plain)} (with reuse: "
+                  f"{statistics_line(runs[1:])})", flush=True)
         results = ROOT / "bench" / "results"
         results.mkdir(exist_ok=True)
         (results / "catchup.json").write_text(json.dumps(
             {"records": args.records + args.related_records, "months": args.months, "full_seconds": full,
-             "catchup_seconds": runs, "ratio": ratio}, indent=2) + "\n")
+             "catchup_seconds": runs, "ratio": ratio, "no_reuse_seconds": plain}, indent=2) + "\n")
 
 
 def statistics_line(seconds: list[float]) -> str:

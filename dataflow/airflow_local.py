@@ -17,9 +17,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dataflow import warehouse
+from dataflow import sso, warehouse
 from dataflow.errors import DataFlowError
 from dataflow.settings import AIRFLOW_POOL, PROJECT_ROOT, from_environment, work_dir
+
+#: Airflow's settings for single sign-on (dataflow/sso.py), with the AUTHBROKER_* variables.
+SSO_SETTINGS = {
+    "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+    "AIRFLOW__FAB__CONFIG_FILE": str(PROJECT_ROOT / "dataflow" / "webserver_config.py"),
+}
 
 
 def airflow_environment() -> dict[str, str]:
@@ -38,6 +44,8 @@ def airflow_environment() -> dict[str, str]:
         # dlt would otherwise look its settings up among Airflow Variables, hundreds of times.
         "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
     }
+    if sso.enabled():  # AUTHBROKER_URL set: sign in through the provider, not with a generated password
+        defaults.update(SSO_SETTINGS)
     env = {**defaults, **os.environ}
     # Tasks talk to the API server (Airflow's execution API), wherever its port was moved.
     port = env.get("AIRFLOW__API__PORT", "8080")
@@ -72,8 +80,12 @@ def main() -> int:
     airflow(env, "pools", "set", AIRFLOW_POOL, str(settings.concurrency), "concurrent requests to Data Hub")
     home = Path(env["AIRFLOW_HOME"])
     print(f"Airflow home {home}; DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
-    print(f"UI: http://localhost:{env.get('AIRFLOW__API__PORT', '8080')} - user admin, password in "
-          f"{home / 'simple_auth_manager_passwords.json.generated'} (also printed below)", flush=True)
+    ui = f"http://localhost:{env.get('AIRFLOW__API__PORT', '8080')}"
+    if sso.enabled():
+        print(f"UI: {ui} - sign in through {env['AUTHBROKER_URL']}", flush=True)
+    else:
+        print(f"UI: {ui} - user admin, password in {home / 'simple_auth_manager_passwords.json.generated'} "
+              "(also printed below)", flush=True)
     os.execve(env["PATH"].split(os.pathsep)[0] + "/airflow", ["airflow", "standalone"], env)
     return 0  # not reached
 

@@ -49,6 +49,13 @@ AIRFLOW_VARIABLES = {
     "DATAFLOW_AIRFLOW_RUN_TIMEOUT_HOURS": "each DAG run's dagrun_timeout (default 12)",
     "DATAFLOW_AIRFLOW_EXTRACT_REUSE_MINUTES": "a dataset extracted less than this long ago is not fetched "
                                               "again (default 120; 0: always fetch)",
+    # Single sign-on for the UI and REST API (dataflow/sso.py), the old system's names.
+    "AUTHBROKER_URL": "the OpenID Connect provider's base URL; set: single sign-on is on",
+    "AUTHBROKER_CLIENT_ID": "the client id Airflow is registered under at the provider",
+    "AUTHBROKER_CLIENT_SECRET": "its client secret",
+    "AUTHBROKER_ALLOWED_DOMAINS": "comma-separated e-mail domains whose people may sign in",
+    "AUTHBROKER_DEFAULT_ROLE": "the role of a new user (default Viewer)",
+    "AUTHBROKER_ADMIN_EMAILS": "comma-separated e-mails of the people who get Admin",
 }
 
 #: The variables profiles.yml reads: `orchestrate.py` sets them from DATABASE_URL (or the

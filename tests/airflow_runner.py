@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from runner import CONFIG_VARIABLES, ROOT
@@ -106,3 +108,21 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path
             raise AssertionError(f"timed out waiting for {what}; Airflow's output ends:\n"
                                  + log.read_text()[-4000:])
         time.sleep(1)
+
+
+@contextmanager
+def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """A long-running Airflow component in its own process group; stopped (and its task
+    processes with it) on the way out."""
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -13,19 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
-import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import expected
 import psutil
 import psycopg2
 import requests
-from airflow_runner import BIN, airflow, base_environment, dag_folder, free_port, wait_for
+from airflow_runner import BIN, airflow, base_environment, dag_folder, free_port, started, wait_for
 from airflow_runner import metadata as sqlite_metadata
 from conftest import HAWK_ID, ROOT, new_database
 from runner import fetch, run_orchestrate
@@ -60,24 +57,6 @@ def month_starts_back(today: dt.date, months: int) -> list[dt.date]:
         day = (day - dt.timedelta(days=1)).replace(day=1)
         starts.append(day)
     return sorted(starts)
-
-
-@contextmanager
-def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """A long-running Airflow component in its own process group; stopped (and its task
-    processes with it) on the way out."""
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        yield process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def logs_tail(logs: list[Path]) -> str:
