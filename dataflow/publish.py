@@ -68,8 +68,10 @@ create table if not exists {LOG_TABLE} (
     unit text not null,
     published_at timestamp with time zone not null default now(),
     rows jsonb not null,
+    project text,
     primary key (audit_id, unit)
 );
+alter table {LOG_TABLE} add column if not exists project text;
 """
 #: A log written before publish units had one entry per audit: it becomes the unit 'all'.
 LOG_MIGRATION = f"""
@@ -167,7 +169,8 @@ def logged(conn: connection, audit_id: str) -> list[Published]:
 
 
 def publish(
-    conn: connection, contracts: dict[str, list[Column]], audit_schema: str, published_schema: str, audit_id: str
+    conn: connection, contracts: dict[str, list[Column]], audit_schema: str, published_schema: str, audit_id: str,
+    project: str | None = None,
 ) -> Publication:
     """Publish every unit certified for `audit_id`, each unit's tables in one transaction.
 
@@ -176,7 +179,8 @@ def publish(
     logged under it fails, as does one for another run's audit. A unit its published
     tables refuse (a changed contract, a row the table's constraints reject) is rolled
     back and named in `unpublished`, and the others go on; when no unit could be
-    published, that is an error."""
+    published, that is an error. `project` (the dbt project's digest) is logged with each
+    unit: a later run knows which models built what is published."""
     ensure_log(conn)
     entries = certificate(conn, audit_schema)
     others = sorted({entry.audit_id for entry in entries if entry.audit_id != audit_id})
@@ -198,7 +202,7 @@ def publish(
         try:
             if blocked:  # built from a unit its published tables refused: held back with it
                 raise RunError(joined_from_held(blocked))
-            result.items += _publish_unit(conn, entry, contracts, audit_schema, published_schema, scopes)
+            result.items += _publish_unit(conn, entry, contracts, audit_schema, published_schema, scopes, project)
         except (DataFlowError, psycopg2.IntegrityError, psycopg2.DataError) as refused:  # this unit's own
             result.unpublished[entry.unit] = describe(refused)[0]
             result.held_back += entry.tables
@@ -223,6 +227,7 @@ def _publish_unit(
     audit_schema: str,
     published_schema: str,
     scopes: dict[str, delta.Scope],
+    project: str | None,
 ) -> list[Published]:
     """One unit's tables, its publish state and log entry, and the removal of its audited
     tables and certificate entry: one transaction."""
@@ -236,8 +241,8 @@ def _publish_unit(
                                            published_schema, scopes.get(dataset), entry.unit))
             delta.record_published(cursor, [scopes[item.dataset] for item in done if item.dataset in scopes])
             cursor.execute(
-                f"insert into {LOG_TABLE} (audit_id, unit, rows) values (%s, %s, %s)",
-                (entry.audit_id, entry.unit, json.dumps({item.dataset: item.rows for item in done})),
+                f"insert into {LOG_TABLE} (audit_id, unit, rows, project) values (%s, %s, %s, %s)",
+                (entry.audit_id, entry.unit, json.dumps({item.dataset: item.rows for item in done}), project),
             )
             for dataset in entry.tables:  # its audited rows are gone once published
                 cursor.execute(sql.SQL("drop table if exists {} cascade").format(

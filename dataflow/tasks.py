@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
-from dataflow import history, lock, publish, redact, warehouse
+from dataflow import history, lock, parse_cache, publish, redact, warehouse
 from dataflow.audit import AuditResult, audit
 from dataflow.dbt_project import AUDIT_SCHEMA, PUBLISHED_SCHEMA, DbtProject
 from dataflow.plan import Period
@@ -146,7 +146,8 @@ def publish_units(
     what was published (or already was, by an earlier try) and what was held (but not the
     units in `reported`, already said). Without `refresh_statistics`, the caller refreshes
     the statistics of the items that need it (`job.run` does it beside the views)."""
-    publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id)
+    publication = publish.publish(connection, contracts, AUDIT_SCHEMA, PUBLISHED_SCHEMA, audit_id,
+                                  project=parse_cache.project_digest())
     published = publication.items
     repeated = [item for item in published if item.repeated]
     if repeated:
@@ -244,8 +245,10 @@ def recent_extract(settings: Settings, dataset: str, within: dt.timedelta) -> di
 
 def published_since_extract(settings: Settings, datasets: list[str]) -> bool:
     """Whether every one of `datasets` that is extracted was published (whole unit, by any
-    run) after its raw table was last loaded: then an audit would certify the same rows
-    again, and a run that reused every extract may skip its audit and publish."""
+    run) after its raw table was last loaded, by the dbt project as it is now: then an
+    audit would certify the same rows again, and a run that reused every extract may skip
+    its audit and publish. (After a model changed, the audit runs: the published tables
+    are rebuilt by the new models.)"""
     from extract.incremental import TABLE
 
     with locked(settings, shared=True) as (_, connection):
@@ -257,7 +260,8 @@ def published_since_extract(settings: Settings, datasets: list[str]) -> bool:
                 select count(*) from {TABLE} as state
                 where state.dataset = any(%s) and not exists (
                     select 1 from {publish.LOG_TABLE} as log
-                    where log.rows ? state.dataset and log.published_at > state.last_started)""", (datasets,))
+                    where log.rows ? state.dataset and log.published_at > state.last_started
+                    and log.project = %s)""", (datasets, parse_cache.project_digest()))
             unpublished = cursor.fetchone()[0]
         connection.commit()
     return unpublished == 0

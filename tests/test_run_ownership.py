@@ -17,11 +17,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import expected
 import psycopg2
 from conftest import HAWK_ID, ROOT, new_database
-from runner import fetch, fingerprint, run_orchestrate
+from runner import fetch, fingerprint, project_copy, run_orchestrate
 from test_publish_units import COUNTS
 
 from dataflow.lock import DATASET_LOCK_CLASS
@@ -171,3 +172,39 @@ def test_the_first_extracts_into_an_empty_warehouse_run_side_by_side(server_url,
             d: COUNTS[d] for d in datasets}
         for dataset in datasets:
             assert fetch(url, f"select count(*) from raw.{dataset}")[1] == [(COUNTS[dataset],)]
+
+
+SKIP_CHECK = """
+import json, sys
+from dataflow.settings import from_environment
+from dataflow.tasks import published_since_extract
+
+print(json.dumps(published_since_extract(from_environment(), sys.argv[1:])))
+"""
+
+
+def test_a_reused_extract_skips_the_audit_only_while_the_models_are_the_ones_that_published(
+    server_url, hawk_key, tmp_path
+):
+    """A catch-up run that reused every extract skips its audit when everything was
+    published since, but not after a model changed: the published tables must be rebuilt
+    by the new models."""
+    datasets = ["data_hub__events", "data_hub__teams"]
+    copy = project_copy(tmp_path)
+    with new_database(server_url) as url, \
+            StandIn(counts=COUNTS, page_size=25, hawk_id=HAWK_ID, hawk_key=hawk_key) as standin:
+        env = {"DATABASE_URL": url, "DATAHUB_BASE_URL": standin.base_url, "HAWK_ID": HAWK_ID, "HAWK_KEY": hawk_key}
+        done = run_orchestrate(["--ds", "2019-08-01", "--datasets", ",".join(datasets)], env, tmp_path / "work")
+        assert done.returncode == 0, done.stderr
+
+        def skips(root: Path) -> bool:
+            check = subprocess.run([sys.executable, "-c", SKIP_CHECK, *datasets], cwd=root, capture_output=True,
+                                   text=True, timeout=120, check=False,
+                                   env={**os.environ, **env, "PYTHONPATH": str(root)})
+            assert check.returncode == 0, check.stderr
+            return json.loads(check.stdout.strip().splitlines()[-1])
+
+        assert skips(ROOT) and skips(copy)  # the same models, wherever the project lies
+        model = copy / "dbt_project" / "models" / "datasets" / "data_hub__events.sql"
+        model.write_text(model.read_text() + "\n-- a changed model\n")
+        assert not skips(copy)
