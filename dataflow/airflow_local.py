@@ -8,6 +8,8 @@ DATAHUB_BASE_URL (or the Airflow connections `datasets_db` and `datahub_api`), e
 embedded PostgreSQL (started here, so every task finds it running) and the stand-in: the
 demo, which a task runs only with DATAFLOW_AIRFLOW_DEMO=true (set here).
 Airflow's own settings (AIRFLOW__*) set in the environment win over these defaults.
+With AUTHBROKER_URL set, people sign in through the provider (dataflow/sso.py): since
+`airflow standalone` forces its own sign-in, the same parts are started one by one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from dataflow import sso, warehouse
@@ -26,6 +29,10 @@ SSO_SETTINGS = {
     "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
     "AIRFLOW__FAB__CONFIG_FILE": str(PROJECT_ROOT / "dataflow" / "webserver_config.py"),
 }
+
+
+#: What `airflow standalone` runs, started one by one under single sign-on.
+PARTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 
 
 def airflow_environment() -> dict[str, str]:
@@ -74,6 +81,9 @@ def main() -> int:
     except DataFlowError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if sso.enabled() and sso.missing():
+        print(f"error: single sign-on needs {', '.join(sso.missing())} (see docs/airflow.md)", file=sys.stderr)
+        return 2
     env = airflow_environment()
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     airflow(env, "db", "migrate")
@@ -81,13 +91,35 @@ def main() -> int:
     home = Path(env["AIRFLOW_HOME"])
     print(f"Airflow home {home}; DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
     ui = f"http://localhost:{env.get('AIRFLOW__API__PORT', '8080')}"
-    if sso.enabled():
+    if sso.enabled():  # `airflow standalone` would force its own sign-in: the parts one by one
         print(f"UI: {ui} - sign in through {env['AUTHBROKER_URL']}", flush=True)
-    else:
-        print(f"UI: {ui} - user admin, password in {home / 'simple_auth_manager_passwords.json.generated'} "
-              "(also printed below)", flush=True)
+        return run_parts(env)
+    print(f"UI: {ui} - user admin, password in {home / 'simple_auth_manager_passwords.json.generated'} "
+          "(also printed below)", flush=True)
     os.execve(env["PATH"].split(os.pathsep)[0] + "/airflow", ["airflow", "standalone"], env)
     return 0  # not reached
+
+
+def run_parts(env: dict[str, str]) -> int:
+    """Airflow's parts as `airflow standalone` runs them, without its forced SimpleAuthManager:
+    until one of them ends (an error) or Ctrl-C; then the others are stopped."""
+    airflow_bin = env["PATH"].split(os.pathsep)[0] + "/airflow"
+    parts = {part: subprocess.Popen([airflow_bin, part], env=env) for part in PARTS}
+    try:
+        while True:
+            ended = [(part, process.returncode) for part, process in parts.items() if process.poll() is not None]
+            if ended:
+                print(f"error: airflow {ended[0][0]} exited with {ended[0][1]}", file=sys.stderr)
+                return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in parts.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in parts.values():
+            process.wait()
 
 
 if __name__ == "__main__":

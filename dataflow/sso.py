@@ -55,6 +55,11 @@ def enabled() -> bool:
     return bool(os.environ.get("AUTHBROKER_URL", "").strip())
 
 
+def missing() -> list[str]:
+    """The required AUTHBROKER_* variables not set."""
+    return [name for name in REQUIRED if not (os.environ.get(name) or "").strip()]
+
+
 def refusal(email: str, verified: object, allowed: set[str]) -> str | None:
     """Why `email` may not sign in, or None. The domain must match one listed exactly
     (`a.example` does not let `x.a.example` or `a.example.evil` in)."""
@@ -69,9 +74,9 @@ def refusal(email: str, verified: object, allowed: set[str]) -> str | None:
 
 def fab_settings() -> dict[str, Any]:
     """The FAB settings (upper-case names) for webserver_config.py."""
-    missing = [name for name in REQUIRED if not (os.environ.get(name) or "").strip()]
-    if missing:
-        raise SsoSettingsError(f"single sign-on needs {', '.join(missing)} (see docs/airflow.md)")
+    unset = missing()
+    if unset:
+        raise SsoSettingsError(f"single sign-on needs {', '.join(unset)} (see docs/airflow.md)")
     from airflow.providers.fab.auth_manager.security_manager.override import FabAirflowSecurityManagerOverride
     from airflow.providers.fab.auth_manager.views.auth_oauth import CustomAuthOAuthView
     from flask import g, session

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,6 +196,35 @@ def test_api_clients_use_a_service_account_token(deployment: Deployment):
 
 def test_the_client_secret_never_reaches_the_log(deployment: Deployment):
     assert deployment.env["AUTHBROKER_CLIENT_SECRET"] not in deployment.log.read_text()
+
+
+def test_make_airflow_signs_people_in_through_the_provider(deployment: Deployment, tmp_path: Path):
+    """`python -m dataflow.airflow_local` (what `make airflow` runs) with the AUTHBROKER_*
+    variables set: Airflow's parts with the FAB auth manager, not standalone's own sign-in."""
+    port = free_port()
+    base = f"http://localhost:{port}"
+    client = requests.post(f"{deployment.provider}/oauth2/clients", timeout=30, json={
+        "redirect_uris": [f"{base}/auth/oauth-authorized/authbroker"],
+        "token_endpoint_auth_method": "client_secret_basic"}).json()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "DATA", "AUTHBROKER"))}
+    env.update(DATAFLOW_WORK_DIR=str(tmp_path / "work"), AIRFLOW__API__PORT=str(port), AIRFLOW__API__BASE_URL=base,
+               # Configured (never reached): no embedded PostgreSQL for this test.
+               DATABASE_URL="postgresql://nobody@localhost:1/none", DATAHUB_BASE_URL="http://localhost:1",
+               HAWK_ID="id", HAWK_KEY="key", AUTHBROKER_URL=deployment.provider,
+               AUTHBROKER_CLIENT_ID=client["client_id"], AUTHBROKER_CLIENT_SECRET=client["client_secret"],
+               AUTHBROKER_ALLOWED_DOMAINS=ALLOWED)
+    log = tmp_path / "make-airflow.log"
+    with started([sys.executable, "-m", "dataflow.airflow_local"], env, log) as process:
+        def signs_in() -> bool:
+            assert process.poll() is None, log.read_text()[-3000:]
+            return answers(f"{base}/auth/login/")
+
+        wait_for(signs_in, 180, "make airflow's API server", log)
+        local = Deployment(base, deployment.provider, tmp_path / "work" / "airflow", env, log)
+        _, landed = local.sign_in(f"ivan@{ALLOWED}")
+        assert landed.status_code == 200 and local.user(f"ivan@{ALLOWED}") == (f"ivan@{ALLOWED}", ["Viewer"])
+    output = log.read_text()
+    assert "Password for user 'admin'" not in output and client["client_secret"] not in output
 
 
 def test_single_sign_on_needs_all_four_variables(monkeypatch: pytest.MonkeyPatch):
