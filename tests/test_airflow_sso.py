@@ -59,7 +59,7 @@ class Deployment:
 def answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=5).status_code < 500
-    except requests.ConnectionError:
+    except requests.RequestException:  # not up yet, or too busy starting to answer
         return False
 
 
