@@ -97,11 +97,12 @@ def make_standin(hawk_key: str) -> Iterator:
         server.stop()
 
 
-#: The slowest test files (several minutes each on this 2-core machine), in the order they
-#: should start. `make test` runs two workers, each taking whole files (`--dist loadfile`):
-#: its first few files in one batch, then one at a time. Alphabetically, every Airflow file
-#: went to one worker first and it ran for minutes after the other had finished; in this
-#: order each worker's first batch is of about the same length, and the short files fill in.
+#: The slowest test files (minutes each on this 2-core machine), in the order they should
+#: start. `make test` runs two workers, each taking whole files (`--dist loadfile`) from one
+#: queue in collection order (`--no-loadscope-reorder` in pyproject.toml). By xdist's
+#: default order, most tests first, the Airflow files (few tests, minutes each) came last
+#: and one worker ran for minutes after the other had finished; slowest first, the short
+#: files fill in at the end.
 SLOW_FILES_FIRST = ["test_operate.py", "test_airflow_deployment.py", "test_incremental.py",
                     "test_airflow.py", "test_faults.py", "test_publish_units.py", "test_run_ownership.py"]
 
