@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, ROOT, Bench  # noqa: E402 - the benchmark's stand-in and PostgreSQL
+from run import PYTHON, RECORDS, RELATED_RECORDS, ROOT, Bench  # noqa: E402 - the benchmark's stand-in and PostgreSQL
 
 TARGET_RATIO = 2.0
 AIRFLOW = str(Path(PYTHON).with_name("airflow"))
@@ -74,8 +74,8 @@ def dag_run(env: dict[str, str], ds: dt.date) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=245_000, help="over the seed's three datasets")
-    parser.add_argument("--related-records", type=int, default=105_000, help="over the other nine")
+    parser.add_argument("--records", type=int, default=RECORDS, help="over the seed's three datasets")
+    parser.add_argument("--related-records", type=int, default=RELATED_RECORDS, help="over the other nine")
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--no-reuse-runs", type=int, default=3, help="runs without reuse after the first (0: none)")
     args = parser.parse_args()

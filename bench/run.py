@@ -62,6 +62,9 @@ PYTHON = sys.executable
 SAMPLE_SECONDS = 0.5
 CPU_SAMPLE_SECONDS = 0.1
 
+#: The benchmark's size: records over the seed's three datasets and over the other nine.
+RECORDS, RELATED_RECORDS = 245_000, 105_000
+
 
 def tree_memory(process: subprocess.Popen, samples: list[int]) -> None:
     """One sample of the memory of the process and all its descendants.
@@ -262,8 +265,9 @@ def median_run(runs: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=245_000, help="over the seed's three datasets")
-    parser.add_argument("--related-records", type=int, default=105_000, help="over the other nine (350,000 in all)")
+    parser.add_argument("--records", type=int, default=RECORDS, help="over the seed's three datasets")
+    parser.add_argument("--related-records", type=int, default=RELATED_RECORDS,
+                        help="over the other nine (350,000 in all)")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="(a)/(c) pairs, alternated (default 3)")
     parser.add_argument("--scaling", action="store_true", help="also run (c) at records/5 and records*2")

@@ -75,14 +75,13 @@ def main() -> int:
     try:
         settings = from_environment()
         settings.require_configured()
+        if sso.enabled():
+            sso.require()
         if not settings.database_url:
             target = warehouse.embedded()  # running before any task needs it
             print(f"warehouse: {target.description} (query it: psql '{target.dsn(with_password=False)}')")
     except DataFlowError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if sso.enabled() and sso.missing():
-        print(f"error: single sign-on needs {', '.join(sso.missing())} (see docs/airflow.md)", file=sys.stderr)
         return 2
     env = airflow_environment()
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,8 @@ import logging
 import os
 from typing import Any
 
+from dataflow.errors import UsageError
+
 PROVIDER = "authbroker"  # in the callback URL: <Airflow>/auth/oauth-authorized/authbroker
 ADMIN_ROLE = "Admin"
 DEFAULT_ROLE = "Viewer"
@@ -41,8 +43,9 @@ REFUSAL_PAGE = """<!doctype html>
 """
 
 
-class SsoSettingsError(RuntimeError):
-    """A required AUTHBROKER_* variable is missing: the API server does not start."""
+class SsoSettingsError(UsageError):
+    """A required AUTHBROKER_* variable is missing: the API server (or `make airflow`) does
+    not start."""
 
 
 def _listed(raw: str | None) -> set[str]:
@@ -55,9 +58,11 @@ def enabled() -> bool:
     return bool(os.environ.get("AUTHBROKER_URL", "").strip())
 
 
-def missing() -> list[str]:
-    """The required AUTHBROKER_* variables not set."""
-    return [name for name in REQUIRED if not (os.environ.get(name) or "").strip()]
+def require() -> None:
+    """Refuse single sign-on with a required AUTHBROKER_* variable unset, naming each."""
+    unset = [name for name in REQUIRED if not (os.environ.get(name) or "").strip()]
+    if unset:
+        raise SsoSettingsError(f"single sign-on needs {', '.join(unset)} (see docs/airflow.md)")
 
 
 def refusal(email: str, verified: object, allowed: set[str]) -> str | None:
@@ -74,9 +79,7 @@ def refusal(email: str, verified: object, allowed: set[str]) -> str | None:
 
 def fab_settings() -> dict[str, Any]:
     """The FAB settings (upper-case names) for webserver_config.py."""
-    unset = missing()
-    if unset:
-        raise SsoSettingsError(f"single sign-on needs {', '.join(unset)} (see docs/airflow.md)")
+    require()
     from airflow.providers.fab.auth_manager.security_manager.override import FabAirflowSecurityManagerOverride
     from airflow.providers.fab.auth_manager.views.auth_oauth import CustomAuthOAuthView
     from flask import g, session

@@ -126,3 +126,14 @@ def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subp
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def make_airflow_environment(work: Path, port: int, **extra: str) -> dict[str, str]:
+    """The environment `python -m dataflow.airflow_local` (`make airflow`) runs with in a test:
+    none of the caller's Airflow or data-flow settings, its API server on `port`, and a
+    warehouse and Data Hub configured but never reached (no embedded PostgreSQL starts)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "DATA", "AUTHBROKER"))}
+    env.update(DATAFLOW_WORK_DIR=str(work), AIRFLOW__API__PORT=str(port),
+               DATABASE_URL="postgresql://nobody@localhost:1/none", DATAHUB_BASE_URL="http://localhost:1",
+               HAWK_ID="id", HAWK_KEY="key", **extra)
+    return env

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import uuid
 from contextlib import ExitStack
@@ -22,7 +21,16 @@ import expected
 import psutil
 import psycopg2
 import requests
-from airflow_runner import BIN, airflow, base_environment, dag_folder, free_port, started, wait_for
+from airflow_runner import (
+    BIN,
+    airflow,
+    base_environment,
+    dag_folder,
+    free_port,
+    make_airflow_environment,
+    started,
+    wait_for,
+)
 from airflow_runner import metadata as sqlite_metadata
 from conftest import HAWK_ID, ROOT, new_database
 from runner import fetch, run_orchestrate
@@ -187,11 +195,7 @@ def test_make_airflow_starts_every_part_with_the_pool(tmp_path: Path):
     with SQLite, its UI healthy, the pool sized by INGEST_TASK_CONCURRENCY, the project's
     DAG parsed without errors."""
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "DATAFLOW", "DATA"))}
-    env.update(DATAFLOW_WORK_DIR=str(tmp_path / "work"), AIRFLOW__API__PORT=str(port), INGEST_TASK_CONCURRENCY="3",
-               # Configured (never reached): no embedded PostgreSQL for this test.
-               DATABASE_URL="postgresql://nobody@localhost:1/none", DATAHUB_BASE_URL="http://localhost:1",
-               HAWK_ID="id", HAWK_KEY="key")
+    env = make_airflow_environment(tmp_path / "work", port, INGEST_TASK_CONCURRENCY="3")
     log = tmp_path / "standalone.log"
     with started([sys.executable, "-m", "dataflow.airflow_local"], env, log) as process:
         def healthy() -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-from airflow_runner import BIN, airflow, base_environment, free_port, started, wait_for
+from airflow_runner import BIN, airflow, base_environment, free_port, make_airflow_environment, started, wait_for
 from conftest import ROOT
 
 from dataflow.airflow_local import SSO_SETTINGS
@@ -206,13 +206,10 @@ def test_make_airflow_signs_people_in_through_the_provider(deployment: Deploymen
     client = requests.post(f"{deployment.provider}/oauth2/clients", timeout=30, json={
         "redirect_uris": [f"{base}/auth/oauth-authorized/authbroker"],
         "token_endpoint_auth_method": "client_secret_basic"}).json()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "DATA", "AUTHBROKER"))}
-    env.update(DATAFLOW_WORK_DIR=str(tmp_path / "work"), AIRFLOW__API__PORT=str(port), AIRFLOW__API__BASE_URL=base,
-               # Configured (never reached): no embedded PostgreSQL for this test.
-               DATABASE_URL="postgresql://nobody@localhost:1/none", DATAHUB_BASE_URL="http://localhost:1",
-               HAWK_ID="id", HAWK_KEY="key", AUTHBROKER_URL=deployment.provider,
-               AUTHBROKER_CLIENT_ID=client["client_id"], AUTHBROKER_CLIENT_SECRET=client["client_secret"],
-               AUTHBROKER_ALLOWED_DOMAINS=ALLOWED)
+    env = make_airflow_environment(
+        tmp_path / "work", port, AIRFLOW__API__BASE_URL=base, AUTHBROKER_URL=deployment.provider,
+        AUTHBROKER_CLIENT_ID=client["client_id"], AUTHBROKER_CLIENT_SECRET=client["client_secret"],
+        AUTHBROKER_ALLOWED_DOMAINS=ALLOWED)
     log = tmp_path / "make-airflow.log"
     with started([sys.executable, "-m", "dataflow.airflow_local"], env, log) as process:
         def signs_in() -> bool:
